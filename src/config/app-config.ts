@@ -1,0 +1,207 @@
+import { EnvironmentVariables, validateEnv } from './env.schema.js';
+
+export type AppRole = 'all' | 'api' | 'worker';
+
+const list = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+function parseWebhookSecrets(value: string | undefined): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const pair of list(value)) {
+    const idx = pair.indexOf(':');
+    map.set(pair.slice(0, idx), pair.slice(idx + 1));
+  }
+  return map;
+}
+
+/**
+ * The typed configuration, built once from the validated environment. Injected by
+ * class; nothing else in the hub reads `process.env`.
+ */
+export class AppConfig {
+  readonly env: string;
+  readonly port: number;
+  readonly role: AppRole;
+  readonly log: { format: 'json' | 'pretty'; level: string };
+  readonly http: { swaggerEnabled: boolean; queueDashboardEnabled: boolean; metricsPort: number };
+  readonly shutdownDrainMs: number;
+  readonly opsApiKey: string;
+  readonly redis: { host: string; port: number; password?: string; db: number; cacheDb: number };
+  readonly queue: {
+    prefix: string;
+    concurrency: number;
+    attempts: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    debounceMs: number;
+    dedupeTtlSeconds: number;
+  };
+  readonly lock: { ttlMs: number };
+  readonly webhook: { secrets: Map<string, string> };
+  readonly espocrm: { baseUrl: string; apiKey: string; timeoutMs: number; metadataTtlSeconds: number };
+  readonly advoware: {
+    baseUrl: string;
+    authUrl: string;
+    apiKey: string;
+    appId: string;
+    kanzlei: string;
+    database: string;
+    user: string;
+    password: string;
+    role: number;
+    product: number;
+    timeoutMs: number;
+    tokenRefreshMarginSeconds: number;
+  };
+  readonly proxy: {
+    apiKeys: string[];
+    allowedPrefixes: string[];
+    rateLimitPerMinute: number;
+    timeoutMs: number;
+  };
+  readonly xai: {
+    apiBaseUrl: string;
+    managementBaseUrl: string;
+    apiKey: string;
+    managementKey: string;
+    timeoutMs: number;
+    collectionEntityTypes: string[];
+  };
+  readonly google: {
+    apiRootUrl: string;
+    tokenUrl: string;
+    serviceAccountEmail?: string;
+    privateKey?: string;
+    rateLimitPerMinute: number;
+  };
+  readonly vmh: { beteiligteSyncCron: string; resyncCleanAfterHours: number };
+  readonly calendar: {
+    enabled: boolean;
+    cron: string;
+    kuerzel: string[];
+    advowareWriteAllowed: boolean;
+    windowDaysBack: number;
+    windowDaysAhead: number;
+    employeeEmailDomain?: string;
+  };
+  /** Every configured secret value, so the logger can mask them wherever they appear. */
+  readonly secrets: string[];
+
+  constructor(e: EnvironmentVariables) {
+    this.env = e.NODE_ENV;
+    this.port = e.PORT;
+    this.role = e.APP_ROLE;
+    this.log = {
+      format: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'pretty'),
+      level: e.LOG_LEVEL,
+    };
+    this.http = {
+      swaggerEnabled: e.SWAGGER_ENABLED,
+      queueDashboardEnabled: e.QUEUE_DASHBOARD_ENABLED,
+      metricsPort: e.METRICS_PORT,
+    };
+    this.shutdownDrainMs = e.SHUTDOWN_DRAIN_TIMEOUT_SECONDS * 1000;
+    this.opsApiKey = e.OPS_API_KEY;
+    this.redis = {
+      host: e.REDIS_HOST,
+      port: e.REDIS_PORT,
+      password: e.REDIS_PASSWORD,
+      db: e.REDIS_DB,
+      cacheDb: e.REDIS_DB_ADVOWARE_CACHE,
+    };
+    this.queue = {
+      prefix: e.QUEUE_PREFIX,
+      concurrency: e.WORKER_CONCURRENCY,
+      attempts: e.JOB_ATTEMPTS,
+      backoffBaseMs: e.JOB_BACKOFF_BASE_MS,
+      backoffMaxMs: e.JOB_BACKOFF_MAX_MS,
+      debounceMs: e.WEBHOOK_DEBOUNCE_MS,
+      dedupeTtlSeconds: e.WEBHOOK_DEDUPE_TTL_SECONDS,
+    };
+    this.lock = { ttlMs: e.LOCK_TTL_MS };
+    this.webhook = { secrets: parseWebhookSecrets(e.ESPOCRM_WEBHOOK_SECRETS) };
+    this.espocrm = {
+      baseUrl: e.ESPOCRM_API_BASE_URL.replace(/\/+$/, ''),
+      apiKey: e.ESPOCRM_API_KEY,
+      timeoutMs: e.ESPOCRM_API_TIMEOUT_SECONDS * 1000,
+      metadataTtlSeconds: e.ESPOCRM_METADATA_TTL_SECONDS,
+    };
+    this.advoware = {
+      baseUrl: e.ADVOWARE_API_BASE_URL.replace(/\/+$/, ''),
+      authUrl: e.ADVOWARE_AUTH_URL,
+      apiKey: e.ADVOWARE_API_KEY,
+      appId: e.ADVOWARE_APP_ID,
+      kanzlei: e.ADVOWARE_KANZLEI,
+      database: e.ADVOWARE_DATABASE,
+      user: e.ADVOWARE_USER,
+      password: e.ADVOWARE_PASSWORD,
+      role: e.ADVOWARE_ROLE,
+      product: e.ADVOWARE_PRODUCT,
+      timeoutMs: e.ADVOWARE_API_TIMEOUT_SECONDS * 1000,
+      tokenRefreshMarginSeconds: e.ADVOWARE_TOKEN_REFRESH_MARGIN_SECONDS,
+    };
+    this.proxy = {
+      apiKeys: list(e.PROXY_API_KEYS),
+      allowedPrefixes: list(e.PROXY_ALLOWED_PREFIXES),
+      rateLimitPerMinute: e.PROXY_RATE_LIMIT_PER_MINUTE,
+      timeoutMs: e.PROXY_TIMEOUT_SECONDS * 1000,
+    };
+    this.xai = {
+      apiBaseUrl: e.XAI_API_BASE_URL.replace(/\/+$/, ''),
+      managementBaseUrl: e.XAI_MANAGEMENT_API_BASE_URL.replace(/\/+$/, ''),
+      apiKey: e.XAI_API_KEY,
+      managementKey: e.XAI_MANAGEMENT_KEY,
+      timeoutMs: e.XAI_TIMEOUT_SECONDS * 1000,
+      collectionEntityTypes: list(e.XAI_COLLECTION_ENTITY_TYPES),
+    };
+    this.google = {
+      apiRootUrl: e.GOOGLE_API_ROOT_URL.endsWith('/') ? e.GOOGLE_API_ROOT_URL : `${e.GOOGLE_API_ROOT_URL}/`,
+      tokenUrl: e.GOOGLE_TOKEN_URL,
+      serviceAccountEmail: e.GOOGLE_SERVICE_ACCOUNT_EMAIL,
+      // Environment files cannot hold newlines comfortably; `\n` escapes are the convention.
+      privateKey: e.GOOGLE_SERVICE_ACCOUNT_PRIVATE_KEY?.replace(/\\n/g, '\n'),
+      rateLimitPerMinute: e.GOOGLE_RATE_LIMIT_PER_MINUTE,
+    };
+    this.vmh = {
+      beteiligteSyncCron: e.VMH_BETEILIGTE_SYNC_CRON,
+      resyncCleanAfterHours: e.VMH_BETEILIGTE_RESYNC_CLEAN_AFTER_HOURS,
+    };
+    this.calendar = {
+      enabled: e.CALENDAR_SYNC_ENABLED,
+      cron: e.CALENDAR_SYNC_CRON,
+      kuerzel: list(e.CALENDAR_SYNC_KUERZEL),
+      advowareWriteAllowed: e.CALENDAR_ADVOWARE_WRITE_ALLOWED,
+      windowDaysBack: e.CALENDAR_WINDOW_DAYS_BACK,
+      windowDaysAhead: e.CALENDAR_WINDOW_DAYS_AHEAD,
+      employeeEmailDomain: e.CALENDAR_EMPLOYEE_EMAIL_DOMAIN,
+    };
+    this.secrets = [
+      e.OPS_API_KEY,
+      ...this.proxy.apiKeys,
+      ...this.webhook.secrets.values(),
+      e.REDIS_PASSWORD,
+      e.ESPOCRM_API_KEY,
+      e.ADVOWARE_API_KEY,
+      e.ADVOWARE_API_SECRET,
+      e.ADVOWARE_PASSWORD,
+      e.XAI_API_KEY,
+      e.XAI_MANAGEMENT_KEY,
+      this.google.privateKey,
+    ].filter((s): s is string => typeof s === 'string' && s.length >= 4);
+  }
+
+  static fromEnv(raw: Record<string, string | undefined>): AppConfig {
+    return new AppConfig(validateEnv(raw));
+  }
+
+  get runsHttp(): boolean {
+    return this.role !== 'worker';
+  }
+
+  get runsWorkers(): boolean {
+    return this.role !== 'api';
+  }
+}

@@ -1,0 +1,163 @@
+import { Transform, plainToInstance } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number(value);
+const toBool = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === '') return undefined;
+  if (value === true || value === 'true' || value === '1') return true;
+  if (value === false || value === 'false' || value === '0') return false;
+  return value;
+};
+const urlOpts = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
+/** Six fields, seconds first: the design's cron format. */
+const CRON_6 = /^\s*\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+\S+\s*$/;
+/** `webhookId:secret` pairs, comma-separated. */
+const WEBHOOK_SECRETS = /^\s*([^:,\s]+:[^,\s]+)(\s*,\s*[^:,\s]+:[^,\s]+)*\s*$/;
+
+/**
+ * Every variable the hub reads. `.env.example` documents each one; this class is
+ * the single place that says what a valid value is.
+ */
+export class EnvironmentVariables {
+  // --- process -------------------------------------------------------------
+  @IsOptional() @IsIn(['development', 'production', 'test']) NODE_ENV: string = 'development';
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT: number = 3000;
+  @IsOptional() @IsIn(['all', 'api', 'worker']) APP_ROLE: 'all' | 'api' | 'worker' = 'all';
+  @IsOptional() @IsIn(['json', 'pretty']) LOG_FORMAT?: 'json' | 'pretty';
+  @IsOptional() @IsIn(['debug', 'verbose', 'log', 'warn', 'error']) LOG_LEVEL: string = 'log';
+  @Transform(toBool) @IsBoolean() SWAGGER_ENABLED: boolean = true;
+  @Transform(toBool) @IsBoolean() QUEUE_DASHBOARD_ENABLED: boolean = true;
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) METRICS_PORT: number = 0;
+  @Transform(toInt) @IsInt() @Min(1) SHUTDOWN_DRAIN_TIMEOUT_SECONDS: number = 25;
+
+  // --- credentials for the hub's own endpoints ------------------------------
+  @IsString() @MinLength(16) OPS_API_KEY!: string;
+  @IsOptional() @IsString() PROXY_API_KEYS: string = '';
+  @IsOptional() @Matches(WEBHOOK_SECRETS, { message: 'ESPOCRM_WEBHOOK_SECRETS must be webhookId:secret pairs, comma-separated' })
+  ESPOCRM_WEBHOOK_SECRETS?: string;
+
+  // --- Redis ------------------------------------------------------------------
+  @IsString() @IsNotEmpty() REDIS_HOST: string = '127.0.0.1';
+  @Transform(toInt) @IsInt() @Min(1) @Max(65535) REDIS_PORT: number = 6379;
+  @IsOptional() @IsString() REDIS_PASSWORD?: string;
+  @Transform(toInt) @IsInt() @Min(0) @Max(15) REDIS_DB: number = 0;
+  @Transform(toInt) @IsInt() @Min(0) @Max(15) REDIS_DB_ADVOWARE_CACHE: number = 1;
+  @IsString() @Matches(/^[A-Za-z0-9_-]+$/) QUEUE_PREFIX: string = 'hub';
+
+  // --- queues, locks, retries -------------------------------------------------
+  @Transform(toInt) @IsInt() @Min(1) @Max(256) WORKER_CONCURRENCY: number = 8;
+  @Transform(toInt) @IsInt() @Min(1) @Max(50) JOB_ATTEMPTS: number = 5;
+  @Transform(toInt) @IsInt() @Min(1) JOB_BACKOFF_BASE_MS: number = 2000;
+  @Transform(toInt) @IsInt() @Min(1) JOB_BACKOFF_MAX_MS: number = 300000;
+  @Transform(toInt) @IsInt() @Min(1000) LOCK_TTL_MS: number = 30000;
+  @Transform(toInt) @IsInt() @Min(0) WEBHOOK_DEBOUNCE_MS: number = 1000;
+  @Transform(toInt) @IsInt() @Min(1) WEBHOOK_DEDUPE_TTL_SECONDS: number = 300;
+
+  // --- EspoCRM ------------------------------------------------------------------
+  @IsUrl(urlOpts) ESPOCRM_API_BASE_URL!: string;
+  @IsString() @IsNotEmpty() ESPOCRM_API_KEY!: string;
+  @Transform(toInt) @IsInt() @Min(1) ESPOCRM_API_TIMEOUT_SECONDS: number = 30;
+  @Transform(toInt) @IsInt() @Min(0) ESPOCRM_METADATA_TTL_SECONDS: number = 300;
+
+  // --- Advoware ---------------------------------------------------------------
+  @IsUrl(urlOpts) ADVOWARE_API_BASE_URL!: string;
+  @IsUrl(urlOpts) ADVOWARE_AUTH_URL: string = 'https://security.advo-net.net/api/v1/Token';
+  @IsString() @Matches(/^[A-Za-z0-9+/]+={0,2}$/, { message: 'ADVOWARE_API_KEY must be base64' })
+  ADVOWARE_API_KEY!: string;
+  @IsOptional() @IsString() ADVOWARE_API_SECRET?: string;
+  @IsString() @IsNotEmpty() ADVOWARE_APP_ID!: string;
+  @IsString() @IsNotEmpty() ADVOWARE_KANZLEI!: string;
+  @IsString() @IsNotEmpty() ADVOWARE_DATABASE!: string;
+  @IsString() @IsNotEmpty() ADVOWARE_USER!: string;
+  @IsString() @IsNotEmpty() ADVOWARE_PASSWORD!: string;
+  @Transform(toInt) @IsInt() ADVOWARE_ROLE: number = 2;
+  @Transform(toInt) @IsInt() ADVOWARE_PRODUCT: number = 64;
+  @Transform(toInt) @IsInt() @Min(1) ADVOWARE_API_TIMEOUT_SECONDS: number = 30;
+  @Transform(toInt) @IsInt() @Min(0) ADVOWARE_TOKEN_REFRESH_MARGIN_SECONDS: number = 300;
+
+  // --- Advoware proxy ---------------------------------------------------------
+  @IsOptional() @IsString() PROXY_ALLOWED_PREFIXES: string = '';
+  @Transform(toInt) @IsInt() @Min(1) PROXY_RATE_LIMIT_PER_MINUTE: number = 600;
+  @Transform(toInt) @IsInt() @Min(1) PROXY_TIMEOUT_SECONDS: number = 30;
+
+  // --- xAI ----------------------------------------------------------------------
+  @IsUrl(urlOpts) XAI_API_BASE_URL: string = 'https://api.x.ai';
+  @IsUrl(urlOpts) XAI_MANAGEMENT_API_BASE_URL: string = 'https://management-api.x.ai';
+  @IsString() @IsNotEmpty() XAI_API_KEY!: string;
+  @IsString() @IsNotEmpty() XAI_MANAGEMENT_KEY!: string;
+  @Transform(toInt) @IsInt() @Min(1) XAI_TIMEOUT_SECONDS: number = 60;
+  @IsString() XAI_COLLECTION_ENTITY_TYPES: string = 'CBeteiligte,Account,CVmhRaeumungsklage';
+
+  // --- Google Calendar ------------------------------------------------------------
+  @IsUrl(urlOpts) GOOGLE_API_ROOT_URL: string = 'https://www.googleapis.com/';
+  @IsUrl(urlOpts) GOOGLE_TOKEN_URL: string = 'https://oauth2.googleapis.com/token';
+  @ValidateIf((e: EnvironmentVariables) => e.CALENDAR_SYNC_ENABLED)
+  @IsString()
+  @IsNotEmpty()
+  GOOGLE_SERVICE_ACCOUNT_EMAIL?: string;
+  @ValidateIf((e: EnvironmentVariables) => e.CALENDAR_SYNC_ENABLED)
+  @IsString()
+  @Matches(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, { message: 'GOOGLE_SERVICE_ACCOUNT_PRIVATE_KEY must be a PEM private key' })
+  GOOGLE_SERVICE_ACCOUNT_PRIVATE_KEY?: string;
+  @Transform(toInt) @IsInt() @Min(1) GOOGLE_RATE_LIMIT_PER_MINUTE: number = 500;
+
+  // --- schedules and sync settings ------------------------------------------
+  @Matches(CRON_6, { message: 'VMH_BETEILIGTE_SYNC_CRON must have six fields, seconds first' })
+  VMH_BETEILIGTE_SYNC_CRON: string = '0 */15 * * * *';
+  @Transform(toInt) @IsInt() @Min(1) VMH_BETEILIGTE_RESYNC_CLEAN_AFTER_HOURS: number = 24;
+  @Matches(CRON_6, { message: 'CALENDAR_SYNC_CRON must have six fields, seconds first' })
+  CALENDAR_SYNC_CRON: string = '0 */15 * * * *';
+  @Transform(toBool) @IsBoolean() CALENDAR_SYNC_ENABLED: boolean = true;
+  @IsOptional() @IsString() CALENDAR_SYNC_KUERZEL: string = '';
+  @Transform(toBool) @IsBoolean() CALENDAR_ADVOWARE_WRITE_ALLOWED: boolean = false;
+  @Transform(toInt) @IsInt() @Min(0) CALENDAR_WINDOW_DAYS_BACK: number = 30;
+  @Transform(toInt) @IsInt() @Min(1) CALENDAR_WINDOW_DAYS_AHEAD: number = 365;
+  @IsOptional() @IsString() CALENDAR_EMPLOYEE_EMAIL_DOMAIN?: string;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment variables:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+/**
+ * Validates the whole environment at once and names every bad variable, so an
+ * operator fixes the file in one pass instead of one restart per mistake.
+ */
+export function validateEnv(raw: Record<string, string | undefined>): EnvironmentVariables {
+  const env = plainToInstance(EnvironmentVariables, stripEmpty(raw), {
+    exposeDefaultValues: true,
+  });
+  const errors = validateSync(env, { skipMissingProperties: false, forbidUnknownValues: false });
+  if (errors.length > 0) {
+    const problems = errors.map((e) => {
+      const reasons = Object.values(e.constraints ?? {}).join('; ');
+      return `${e.property}: ${reasons}`;
+    });
+    throw new ConfigValidationError(problems);
+  }
+  return env;
+}
+
+function stripEmpty(raw: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}

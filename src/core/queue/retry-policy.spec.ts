@@ -1,0 +1,62 @@
+import {
+  PermanentUpstreamError,
+  TransientUpstreamError,
+  ValidationError,
+  parseRetryAfter,
+  upstreamErrorForStatus,
+} from '../errors/upstream.errors.js';
+import { backoffDelay, classifyError } from './retry-policy.js';
+
+describe('classifyError', () => {
+  it.each([
+    [500, 'transient'],
+    [502, 'transient'],
+    [503, 'transient'],
+    [429, 'transient'],
+    [408, 'transient'],
+    [400, 'permanent'],
+    [401, 'permanent'],
+    [403, 'permanent'],
+    [404, 'permanent'],
+    [409, 'permanent'],
+    [422, 'permanent'],
+  ])('classifies HTTP %i as %s', (status, expected) => {
+    expect(classifyError(upstreamErrorForStatus('espocrm', status, {}))).toBe(expected);
+  });
+
+  it('treats network errors as transient', () => {
+    expect(classifyError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe('transient');
+  });
+
+  it('treats validation errors and unknown bugs as permanent', () => {
+    expect(classifyError(new ValidationError('bad IBAN'))).toBe('permanent');
+    expect(classifyError(new TypeError('x is undefined'))).toBe('permanent');
+    expect(classifyError(new PermanentUpstreamError('xai', 'nope'))).toBe('permanent');
+  });
+});
+
+describe('backoffDelay', () => {
+  const settings = { baseMs: 1000, maxMs: 10_000 };
+
+  it('grows exponentially within jitter bounds and is capped', () => {
+    expect(backoffDelay(1, undefined, settings, () => 0)).toBe(500);
+    expect(backoffDelay(1, undefined, settings, () => 1)).toBe(1000);
+    expect(backoffDelay(3, undefined, settings, () => 1)).toBe(4000);
+    expect(backoffDelay(10, undefined, settings, () => 1)).toBe(10_000);
+  });
+
+  it('honours Retry-After from the upstream', () => {
+    const err = new TransientUpstreamError('xai', 'slow down', { status: 429, retryAfterMs: 7000 });
+    expect(backoffDelay(1, err, settings)).toBe(7000);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and dates, caps at 60 s', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter('3600')).toBe(60_000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 60_000, 0)).toBe(10_000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(undefined)).toBeUndefined();
+  });
+});

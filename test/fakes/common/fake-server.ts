@@ -1,0 +1,354 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * The base of every HTTP fake: a tiny router, a request log, fault injection and
+ * the shared control API (`/__fake/*`), so tests, the sandbox, the benchmark and
+ * a person with curl drive all four fakes alike.
+ */
+
+export interface FakeRequest {
+  method: string;
+  /** Path without the query string, percent-decoding left to the route. */
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  rawBody: Buffer;
+  /** Parsed JSON body, or undefined when the body is empty or not JSON. */
+  body: unknown;
+  params: Record<string, string>;
+}
+
+export interface FakeResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Raw bytes instead of JSON (file downloads). */
+  raw?: Buffer;
+}
+
+export type RouteHandler = (req: FakeRequest) => FakeResponse | Promise<FakeResponse>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  keys: string[];
+  template: string;
+  handler: RouteHandler;
+}
+
+export interface FaultRule {
+  /** Matches `METHOD /path/template` or a path prefix; `*` matches every route. */
+  route: string;
+  /** Added latency in ms before the answer. */
+  latencyMs?: number;
+  /** Answer with this status at `rate` (0..1). */
+  status?: number;
+  rate?: number;
+  /** For 429: the Retry-After header value in seconds. */
+  retryAfterSeconds?: number;
+  /** Close the socket without an answer at this rate. */
+  dropRate?: number;
+  /** Never answer (the client's timeout fires) at this rate. */
+  timeoutRate?: number;
+  /** Apply only to the next N matching requests, then expire. */
+  times?: number;
+  /** For status faults: whether the route's effect still happens (a lost answer). */
+  applyThenFail?: boolean;
+}
+
+export interface LoggedRequest {
+  at: number;
+  method: string;
+  path: string;
+  route: string;
+  status: number;
+  query: string;
+  body?: unknown;
+}
+
+export interface FakeOptions {
+  name: string;
+  /** Default latency for every route (the benchmark sets it). */
+  latencyMs?: number;
+  /** Keep request bodies in the log (off by default: the benchmark sends many). */
+  logBodies?: boolean;
+}
+
+export abstract class FakeServer {
+  private readonly routes: Route[] = [];
+  private server?: http.Server;
+  private faults: FaultRule[] = [];
+  requests: LoggedRequest[] = [];
+  latencyMs: number;
+  readonly name: string;
+  private readonly logBodies: boolean;
+  private readonly sockets = new Set<import('node:net').Socket>();
+
+  protected constructor(options: FakeOptions) {
+    this.name = options.name;
+    this.latencyMs = options.latencyMs ?? 0;
+    this.logBodies = options.logBodies ?? true;
+  }
+
+  /** The whole in-memory state, for `GET /__fake/state`. */
+  abstract state(): unknown;
+  /** Back to empty (and default credentials). */
+  abstract reset(): void;
+  /** Loads data; the shape is the fake's own (see each fake). */
+  abstract seed(data: unknown): void;
+
+  route(method: string, template: string, handler: RouteHandler): void {
+    const keys: string[] = [];
+    const pattern = new RegExp(
+      '^' +
+        template.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:(\w+)(\*)?/g, (_m, key: string, star?: string) => {
+          keys.push(key);
+          return star ? '(.+)' : '([^/]+)';
+        }) +
+        '/?$',
+    );
+    this.routes.push({ method: method.toUpperCase(), pattern, keys, template, handler });
+  }
+
+  get url(): string {
+    const addr = this.server?.address() as AddressInfo | null;
+    if (!addr) throw new Error(`${this.name} fake is not listening`);
+    return `http://127.0.0.1:${addr.port}`;
+  }
+
+  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    this.server = http.createServer((req, res) => void this.dispatch(req, res));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => resolve());
+    });
+    return this.url;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server) return;
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    this.server = undefined;
+  }
+
+  setFaults(rules: FaultRule[]): void {
+    this.faults = rules.map((r) => ({ ...r }));
+  }
+
+  clearLog(): void {
+    this.requests = [];
+  }
+
+  /** Requests by `METHOD template`, e.g. `{ 'PUT /api/v1/advonet/Beteiligte/:betnr': 3 }`. */
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.requests) out[`${r.method} ${r.route}`] = (out[`${r.method} ${r.route}`] ?? 0) + 1;
+    return out;
+  }
+
+  count(method: string, template: string): number {
+    return this.requests.filter((r) => r.method === method && r.route === template).length;
+  }
+
+  /** Requests that were answered, minus the control API. */
+  countWrites(): number {
+    return this.requests.filter((r) => r.method !== 'GET' && r.status < 400).length;
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const rawBody = Buffer.concat(chunks);
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const path = url.pathname;
+
+    if (path.startsWith('/__fake/')) return this.control(method, path, rawBody, res);
+
+    let body: unknown;
+    if (rawBody.length > 0 && (req.headers['content-type'] ?? '').includes('json')) {
+      try {
+        body = JSON.parse(rawBody.toString('utf8'));
+      } catch {
+        return this.send(res, { status: 400, body: { error: 'invalid JSON' } }, method, path, '?', url, undefined);
+      }
+    }
+
+    const match = this.match(method, path);
+    const template = match?.route.template ?? path;
+    const fake: FakeRequest = {
+      method,
+      path,
+      query: url.searchParams,
+      headers: req.headers,
+      rawBody,
+      body,
+      params: match?.params ?? {},
+    };
+
+    const fault = this.pickFault(method, template, path);
+    const latency = (fault?.latencyMs ?? 0) + this.latencyMs;
+    if (latency > 0) await sleep(latency);
+    if (fault?.dropRate && Math.random() < fault.dropRate) {
+      this.log(method, path, template, 0, url, body);
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.timeoutRate && Math.random() < fault.timeoutRate) {
+      this.log(method, path, template, -1, url, body);
+      return; // never answers; the socket is destroyed on close()
+    }
+    if (fault?.status && Math.random() < (fault.rate ?? 1)) {
+      if (fault.applyThenFail && match) await match.route.handler(fake);
+      const headers: Record<string, string> = {};
+      if (fault.status === 429) headers['Retry-After'] = String(fault.retryAfterSeconds ?? 1);
+      return this.send(
+        res,
+        { status: fault.status, body: this.faultBody(fault.status), headers },
+        method,
+        path,
+        template,
+        url,
+        body,
+      );
+    }
+
+    if (!match) {
+      return this.send(res, { status: 404, body: { error: `no route ${method} ${path}` } }, method, path, template, url, body);
+    }
+    let answer: FakeResponse;
+    try {
+      answer = await match.route.handler(fake);
+    } catch (err) {
+      answer = { status: 500, body: { error: String((err as Error)?.message ?? err) } };
+    }
+    this.send(res, answer, method, path, template, url, body);
+  }
+
+  /** The error body a fault answers with; fakes override it to match their system. */
+  protected faultBody(status: number): unknown {
+    return { error: `injected ${status}` };
+  }
+
+  private match(method: string, path: string): { route: Route; params: Record<string, string> } | undefined {
+    for (const route of this.routes) {
+      if (route.method !== method) continue;
+      const m = route.pattern.exec(path);
+      if (!m) continue;
+      const params: Record<string, string> = {};
+      route.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1])));
+      return { route, params };
+    }
+    return undefined;
+  }
+
+  private pickFault(method: string, template: string, path: string): FaultRule | undefined {
+    const idx = this.faults.findIndex(
+      (f) =>
+        f.route === '*' ||
+        f.route === `${method} ${template}` ||
+        f.route === template ||
+        path.startsWith(f.route) ||
+        `${method} ${path}`.startsWith(f.route),
+    );
+    if (idx < 0) return undefined;
+    const rule = this.faults[idx];
+    if (rule.times !== undefined) {
+      rule.times -= 1;
+      if (rule.times <= 0) this.faults.splice(idx, 1);
+    }
+    return rule;
+  }
+
+  private log(method: string, path: string, route: string, status: number, url: URL, body: unknown): void {
+    this.requests.push({
+      at: Date.now(),
+      method,
+      path,
+      route,
+      status,
+      query: url.search,
+      body: this.logBodies ? body : undefined,
+    });
+  }
+
+  private send(
+    res: ServerResponse,
+    answer: FakeResponse,
+    method: string,
+    path: string,
+    template: string,
+    url: URL,
+    body: unknown,
+  ): void {
+    this.log(method, path, template, answer.status, url, body);
+    const headers = { ...(answer.headers ?? {}) };
+    if (answer.raw) {
+      res.writeHead(answer.status, { 'Content-Type': 'application/octet-stream', ...headers });
+      res.end(answer.raw);
+      return;
+    }
+    if (answer.body === undefined) {
+      res.writeHead(answer.status, headers);
+      res.end();
+      return;
+    }
+    res.writeHead(answer.status, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
+    res.end(JSON.stringify(answer.body));
+  }
+
+  private control(method: string, path: string, rawBody: Buffer, res: ServerResponse): void {
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    let body: unknown;
+    try {
+      body = rawBody.length ? JSON.parse(rawBody.toString('utf8')) : undefined;
+    } catch {
+      return json(400, { error: 'invalid JSON' });
+    }
+    const op = `${method} ${path.replace(/\/$/, '')}`;
+    switch (op) {
+      case 'GET /__fake/state':
+        return json(200, this.state());
+      case 'GET /__fake/requests':
+        return json(200, { total: this.requests.length, counts: this.counts(), requests: this.requests });
+      case 'DELETE /__fake/requests':
+        this.clearLog();
+        return json(200, { ok: true });
+      case 'POST /__fake/reset':
+        this.reset();
+        this.setFaults([]);
+        this.clearLog();
+        return json(200, { ok: true });
+      case 'POST /__fake/seed':
+        try {
+          this.seed(body);
+        } catch (err) {
+          return json(400, { error: (err as Error).message });
+        }
+        return json(200, { ok: true });
+      case 'GET /__fake/faults':
+        return json(200, { latencyMs: this.latencyMs, faults: this.faults });
+      case 'POST /__fake/faults': {
+        const b = (body ?? {}) as { faults?: FaultRule[]; latencyMs?: number };
+        if (b.latencyMs !== undefined) this.latencyMs = b.latencyMs;
+        this.setFaults(Array.isArray(b.faults) ? b.faults : []);
+        return json(200, { ok: true });
+      }
+      default:
+        return json(404, { error: `unknown control ${op}` });
+    }
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
