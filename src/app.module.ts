@@ -1,0 +1,21 @@
+import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule, type Type } from '@nestjs/common';
+import { AppConfig } from './config/app-config.js';
+import { ConsoleModule } from './console/console.module.js';
+import { CoreModule } from './core/core.module.js';
+import { TraceMiddleware } from './core/trace/trace.middleware.js';
+import { HealthModule } from './health/health.module.js';
+
+/** The domain modules; each owns its webhooks, processors, crons and services. */
+const domainModules = [ConsoleModule, HealthModule];
+
+@Module({})
+export class AppModule implements NestModule {
+  /** `extra` lets tests and the benchmark add modules (e.g. a probe step) to the real app. */
+  static forRoot(config: AppConfig, extra: Array<Type | DynamicModule> = []): DynamicModule {
+    return { module: AppModule, imports: [CoreModule.forRoot(config), ...domainModules, ...extra] };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(TraceMiddleware).forRoutes('*path');
+  }
+}

@@ -1,0 +1,80 @@
+import { BullModule } from '@nestjs/bull';
+import { Global, Module } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { AppConfig } from '../../config/app-config.js';
+import { backoffDelay } from './retry-policy.js';
+import { CRON_QUEUE } from './topic.js';
+
+export const BULL_CLIENTS = Symbol('BULL_CLIENTS');
+
+/** One set per app instance, so tests with several instances close their own. */
+const clientSets = new WeakMap<AppConfig, Set<Redis>>();
+function clientsOf(config: AppConfig): Set<Redis> {
+  let set = clientSets.get(config);
+  if (!set) clientSets.set(config, (set = new Set()));
+  return set;
+}
+
+/**
+ * Bull over the configured Redis. All queues share one command connection and one
+ * subscriber (Bull's documented `createClient` reuse); each processing queue still
+ * gets its own blocking connection. Job defaults live here, in one place:
+ * attempts and the jittered backoff of retry-policy.ts, completed jobs removed,
+ * failed jobs kept as the dead-letter set.
+ */
+@Global()
+@Module({
+  imports: [
+    BullModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => {
+        const base = {
+          host: config.redis.host,
+          port: config.redis.port,
+          password: config.redis.password,
+          db: config.redis.db,
+          retryStrategy: (times: number) => Math.min(times * 200, 2000),
+        };
+        let client: Redis | undefined;
+        let subscriber: Redis | undefined;
+        const track = (r: Redis) => {
+          r.on('error', () => undefined);
+          clientsOf(config).add(r);
+          return r;
+        };
+        return {
+          prefix: config.queue.prefix,
+          createClient: (type: string) => {
+            if (type === 'client') {
+              // Fails a command after one reconnect attempt instead of holding it, so
+              // an enqueue during an outage turns into a 503 quickly.
+              return (client ??= track(new Redis({ ...base, maxRetriesPerRequest: 1 })));
+            }
+            const opts = { ...base, maxRetriesPerRequest: null, enableReadyCheck: false };
+            if (type === 'subscriber') return (subscriber ??= track(new Redis(opts)));
+            return track(new Redis(opts));
+          },
+          defaultJobOptions: {
+            attempts: config.queue.attempts,
+            backoff: { type: 'hub' },
+            removeOnComplete: true,
+            removeOnFail: false,
+          },
+          settings: {
+            backoffStrategies: {
+              hub: (attemptsMade: number, err: Error) =>
+                backoffDelay(attemptsMade, err, {
+                  baseMs: config.queue.backoffBaseMs,
+                  maxMs: config.queue.backoffMaxMs,
+                }),
+            },
+          },
+        };
+      },
+    }),
+    BullModule.registerQueue({ name: CRON_QUEUE }),
+  ],
+  providers: [{ provide: BULL_CLIENTS, inject: [AppConfig], useFactory: (c: AppConfig) => clientsOf(c) }],
+  exports: [BullModule, BULL_CLIENTS],
+})
+export class QueueModule {}

@@ -1,0 +1,102 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import type { Job, Queue } from 'bull';
+import type { Redis } from 'ioredis';
+import { AppConfig } from '../../config/app-config.js';
+import { HubMetrics } from '../metrics/hub-metrics.js';
+import { REDIS } from '../redis/redis.module.js';
+import { STEP_CATALOG, STEP_METADATA, type CatalogEntry, type QueueStep } from '../steps/step.decorator.js';
+import { runWithTrace } from '../trace/trace-context.js';
+import { JobProducer } from './job-producer.service.js';
+import { classifyError } from './retry-policy.js';
+import type { EntityEvent, JobPayload } from './topic.js';
+
+/**
+ * Binds every queue step to its topics (worker role only) and wraps each job the
+ * same way: trace context, freeing the coalescing key, metrics, and the one retry
+ * policy — permanent errors are discarded at once, transient ones retried.
+ */
+@Injectable()
+export class StepWorker implements OnApplicationBootstrap {
+  private readonly logger = new Logger('StepWorker');
+  private readonly processing = new Set<Queue>();
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly producer: JobProducer,
+    private readonly config: AppConfig,
+    private readonly metrics: HubMetrics,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  /** Queues this process takes jobs from (the shutdown drains them). */
+  get activeQueues(): Queue[] {
+    return [...this.processing];
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.config.runsWorkers) return;
+    const instances = this.stepInstances();
+    for (const entry of STEP_CATALOG) {
+      const trigger = entry.definition.trigger;
+      if (trigger.type !== 'queue') continue;
+      const step = instances.get(entry.functionId) as QueueStep<JobPayload> | undefined;
+      if (!step) {
+        throw new Error(`queue step "${entry.definition.name}" is declared but not provided by any module`);
+      }
+      const concurrency = entry.definition.concurrency?.(this.config) ?? this.config.queue.concurrency;
+      for (const topic of trigger.topics) {
+        const queue = this.producer.queueFor(topic);
+        this.processing.add(queue);
+        void queue.process(topic.job, concurrency, (job: Job<JobPayload>) => this.run(entry, step, job));
+      }
+    }
+  }
+
+  private stepInstances(): Map<string, unknown> {
+    const map = new Map<string, unknown>();
+    for (const wrapper of this.discovery.getProviders()) {
+      const metatype = wrapper.metatype as object | undefined;
+      if (!metatype || !wrapper.instance) continue;
+      const id = Reflect.getMetadata(STEP_METADATA, metatype) as string | undefined;
+      if (id) map.set(id, wrapper.instance);
+    }
+    return map;
+  }
+
+  private async run(entry: CatalogEntry, step: QueueStep<JobPayload>, job: Job<JobPayload>): Promise<unknown> {
+    const traceId = job.data.traceId ?? `job-${job.id}`;
+    return runWithTrace(traceId, async () => {
+      const labels = { queue: job.queue.name, job: job.name };
+      const end = this.metrics.jobDuration.startTimer(labels);
+      const dedupeKey = (job.data as Partial<EntityEvent>).dedupeKey;
+      if (dedupeKey) await this.redis.del(dedupeKey);
+      try {
+        const result = await step.handle(job.data, { id: job.id, attemptsMade: job.attemptsMade, name: job.name });
+        const deferred = (result as { status?: string } | undefined)?.status === 'deferred';
+        this.metrics.jobs.inc({ ...labels, outcome: deferred ? 'deferred' : 'completed' });
+        return result;
+      } catch (err) {
+        const klass = classifyError(err);
+        const attempts = job.opts.attempts ?? 1;
+        const final = klass === 'permanent' || job.attemptsMade + 1 >= attempts;
+        if (klass === 'permanent') await job.discard();
+        this.metrics.jobs.inc({ ...labels, outcome: final ? 'failed' : 'retried' });
+        const message = (err as Error)?.message ?? String(err);
+        this.logger.warn(
+          `${entry.definition.name} job ${job.id} failed (${klass}, attempt ${job.attemptsMade + 1}/${attempts}${final ? ', final' : ''}): ${message}`,
+        );
+        if (step.onFailure) {
+          try {
+            await step.onFailure(job.data, err, { final, attemptsMade: job.attemptsMade + 1 });
+          } catch (hookErr) {
+            this.logger.error(`recording the failure of job ${job.id} failed: ${(hookErr as Error).message}`);
+          }
+        }
+        throw err;
+      } finally {
+        end();
+      }
+    });
+  }
+}
