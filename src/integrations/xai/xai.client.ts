@@ -1,0 +1,249 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { AxiosInstance } from 'axios';
+import { AppConfig } from '../../config/app-config.js';
+import {
+  UpstreamConflictError,
+  UpstreamNotFoundError,
+  ValidationError,
+} from '../../core/errors/upstream.errors.js';
+import { createUpstreamHttp } from '../../core/http/upstream-http.js';
+import { type RetryOptions, withRetry } from '../../core/http/with-retry.js';
+import { HubMetrics } from '../../core/metrics/hub-metrics.js';
+import { XAI_MAX_FILE_BYTES, formatBytes } from './xai-file-support.js';
+import type {
+  XaiCollection,
+  XaiCollectionDocument,
+  XaiCollectionInput,
+  XaiCollectionPage,
+  XaiDocumentPage,
+  XaiFile,
+  XaiListOptions,
+  XaiUploadInput,
+} from './xai.types.js';
+
+const DEFAULT_PAGE_SIZE = 100;
+
+/**
+ * The hub's only door to xAI. Files live on the API host under the API key;
+ * collections and memberships on the management host under the management key,
+ * so the client holds two HTTP instances and never mixes the keys.
+ *
+ * Every call retries transient failures in-call (3 attempts, `Retry-After`
+ * honoured, capped at 60 s by `parseRetryAfter`); what still fails reaches the
+ * queue's retry policy as a typed upstream error.
+ */
+@Injectable()
+export class XaiClient {
+  private readonly logger = new Logger(XaiClient.name);
+  private readonly filesHttp: AxiosInstance;
+  private readonly managementHttp: AxiosInstance;
+  private readonly retry: RetryOptions;
+
+  constructor(config: AppConfig, metrics: HubMetrics) {
+    this.filesHttp = createUpstreamHttp({
+      system: 'xai',
+      baseURL: config.xai.apiBaseUrl,
+      timeoutMs: config.xai.timeoutMs,
+      metrics,
+      headers: { Authorization: `Bearer ${config.xai.apiKey}` },
+    });
+    this.managementHttp = createUpstreamHttp({
+      system: 'xai',
+      baseURL: config.xai.managementBaseUrl,
+      timeoutMs: config.xai.timeoutMs,
+      metrics,
+      headers: { Authorization: `Bearer ${config.xai.managementKey}` },
+    });
+    this.retry = {
+      attempts: 3,
+      baseMs: 250,
+      maxMs: 4_000,
+      onRetry: (err, attempt, delayMs) =>
+        this.logger.warn(
+          `xai call failed (attempt ${attempt}), retrying in ${delayMs} ms: ${(err as Error).message}`,
+        ),
+    };
+  }
+
+  // --- Files (api.x.ai, API key) ----------------------------------------------------
+
+  /**
+   * Uploads one file as multipart part `file`. Refuses oversized files before any
+   * byte leaves the hub: xAI would answer 413 after the whole body was sent.
+   */
+  async uploadFile(file: XaiUploadInput): Promise<XaiFile> {
+    if (file.data.length > XAI_MAX_FILE_BYTES) {
+      throw new ValidationError(
+        `file ${file.filename} is ${formatBytes(file.data.length)}, above the xAI limit of ${formatBytes(XAI_MAX_FILE_BYTES)}`,
+      );
+    }
+    // A fresh form per attempt: a consumed body stream must not be re-sent empty.
+    const buildForm = (): FormData => {
+      const form = new FormData();
+      if (file.purpose) form.append('purpose', file.purpose);
+      const bytes = new Uint8Array(file.data.buffer, file.data.byteOffset, file.data.byteLength);
+      form.append('file', new Blob([bytes], { type: file.mimeType }), file.filename);
+      return form;
+    };
+    return this.call(
+      async () => (await this.filesHttp.post<XaiFile>('/v1/files', buildForm())).data,
+    );
+  }
+
+  /** @throws UpstreamNotFoundError when the file does not exist (any more). */
+  async getFile(fileId: string): Promise<XaiFile> {
+    return this.call(
+      async () => (await this.filesHttp.get<XaiFile>(`/v1/files/${enc(fileId)}`)).data,
+    );
+  }
+
+  /** @throws UpstreamNotFoundError when the file does not exist (any more). */
+  async deleteFile(fileId: string): Promise<void> {
+    await this.call(() => this.filesHttp.delete(`/v1/files/${enc(fileId)}`));
+  }
+
+  // --- Collections (management-api.x.ai, management key) ----------------------------
+
+  async createCollection(input: XaiCollectionInput): Promise<XaiCollection> {
+    const body = collectionBody(input);
+    return this.call(
+      async () => (await this.managementHttp.post<XaiCollection>('/v1/collections', body)).data,
+    );
+  }
+
+  /** @throws UpstreamNotFoundError when the collection is gone (deleted on the xAI side). */
+  async getCollection(collectionId: string): Promise<XaiCollection> {
+    return this.call(
+      async () =>
+        (await this.managementHttp.get<XaiCollection>(`/v1/collections/${enc(collectionId)}`)).data,
+    );
+  }
+
+  /** Replaces name, description and field definitions. @throws UpstreamNotFoundError */
+  async updateCollection(collectionId: string, input: XaiCollectionInput): Promise<XaiCollection> {
+    const body = collectionBody(input);
+    return this.call(
+      async () =>
+        (await this.managementHttp.put<XaiCollection>(`/v1/collections/${enc(collectionId)}`, body))
+          .data,
+    );
+  }
+
+  /** Deletes the collection (not its files). @throws UpstreamNotFoundError when already gone. */
+  async deleteCollection(collectionId: string): Promise<void> {
+    await this.call(() => this.managementHttp.delete(`/v1/collections/${enc(collectionId)}`));
+  }
+
+  /** Every collection of the team, fetched page by page as the caller iterates. */
+  listCollections(options: XaiListOptions = {}): AsyncIterable<XaiCollection> {
+    return this.paginate<XaiCollection>('/v1/collections', options, (page: XaiCollectionPage) => ({
+      items: page.collections ?? [],
+      next: page.pagination_token,
+    }));
+  }
+
+  // --- Membership ----------------------------------------------------------------------
+
+  /**
+   * Adds an uploaded file to a collection. Idempotent: a file that is already a
+   * member (409) counts as added, so a retried or repeated sync is harmless.
+   * @throws UpstreamNotFoundError when the collection or the file does not exist.
+   */
+  async addDocument(
+    collectionId: string,
+    fileId: string,
+    fields?: Record<string, string>,
+  ): Promise<void> {
+    const path = documentPath(collectionId, fileId);
+    try {
+      await this.call(() => this.managementHttp.post(path, fields ? { fields } : {}));
+    } catch (err) {
+      if (err instanceof UpstreamConflictError) return;
+      throw err;
+    }
+  }
+
+  /**
+   * Removes a file from a collection; the file itself stays. Idempotent: 404 (not a
+   * member, or the collection is gone) means the membership is already gone.
+   */
+  async removeDocument(collectionId: string, fileId: string): Promise<void> {
+    try {
+      await this.call(() => this.managementHttp.delete(documentPath(collectionId, fileId)));
+    } catch (err) {
+      if (err instanceof UpstreamNotFoundError) return;
+      throw err;
+    }
+  }
+
+  /** One membership with its processing status. @throws UpstreamNotFoundError when not a member. */
+  async getDocument(collectionId: string, fileId: string): Promise<XaiCollectionDocument> {
+    return this.call(
+      async () =>
+        (await this.managementHttp.get<XaiCollectionDocument>(documentPath(collectionId, fileId)))
+          .data,
+    );
+  }
+
+  /** Every document of a collection, page by page. @throws UpstreamNotFoundError when the collection is gone. */
+  listDocuments(
+    collectionId: string,
+    options: XaiListOptions = {},
+  ): AsyncIterable<XaiCollectionDocument> {
+    return this.paginate<XaiCollectionDocument>(
+      `/v1/collections/${enc(collectionId)}/documents`,
+      options,
+      (page: XaiDocumentPage) => ({ items: page.documents ?? [], next: page.pagination_token }),
+    );
+  }
+
+  // --- internals -----------------------------------------------------------------------
+
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return withRetry(fn, this.retry);
+  }
+
+  private paginate<T>(
+    path: string,
+    options: XaiListOptions,
+    read: (page: never) => { items: T[]; next?: string | null },
+  ): AsyncIterable<T> {
+    const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    const http = this.managementHttp;
+    const call = <R>(fn: () => Promise<R>) => this.call(fn);
+    return {
+      async *[Symbol.asyncIterator]() {
+        const seen = new Set<string>();
+        let token: string | undefined;
+        for (;;) {
+          const params: Record<string, string | number> = { limit };
+          if (token) params.pagination_token = token;
+          const data = await call(async () => (await http.get<unknown>(path, { params })).data);
+          const { items, next } = read(data as never);
+          yield* items;
+          if (!next) return;
+          // A token seen before would loop forever; an upstream bug must not hang a worker.
+          if (seen.has(next))
+            throw new Error(`xai returned pagination_token ${next} twice for ${path}`);
+          seen.add(next);
+          token = next;
+        }
+      },
+    };
+  }
+}
+
+function enc(id: string): string {
+  return encodeURIComponent(id);
+}
+
+function documentPath(collectionId: string, fileId: string): string {
+  return `/v1/collections/${enc(collectionId)}/documents/${enc(fileId)}`;
+}
+
+function collectionBody(input: XaiCollectionInput): Record<string, unknown> {
+  const body: Record<string, unknown> = { collection_name: input.name };
+  if (input.description !== undefined) body.collection_description = input.description;
+  if (input.fieldDefinitions !== undefined) body.field_definitions = input.fieldDefinitions;
+  return body;
+}
