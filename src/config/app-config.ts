@@ -76,6 +76,8 @@ export class AppConfig {
     serviceAccountEmail?: string;
     privateKey?: string;
     rateLimitPerMinute: number;
+    timeoutMs: number;
+    retryBaseMs: number;
   };
   readonly vmh: { beteiligteSyncCron: string; resyncCleanAfterHours: number };
   readonly calendar: {
@@ -164,6 +166,8 @@ export class AppConfig {
       // Environment files cannot hold newlines comfortably; `\n` escapes are the convention.
       privateKey: e.GOOGLE_SERVICE_ACCOUNT_PRIVATE_KEY?.replace(/\\n/g, '\n'),
       rateLimitPerMinute: e.GOOGLE_RATE_LIMIT_PER_MINUTE,
+      timeoutMs: e.GOOGLE_API_TIMEOUT_SECONDS * 1000,
+      retryBaseMs: e.GOOGLE_RETRY_BASE_MS,
     };
     this.vmh = {
       beteiligteSyncCron: e.VMH_BETEILIGTE_SYNC_CRON,

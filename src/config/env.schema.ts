@@ -115,6 +115,9 @@ export class EnvironmentVariables {
   @Matches(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, { message: 'GOOGLE_SERVICE_ACCOUNT_PRIVATE_KEY must be a PEM private key' })
   GOOGLE_SERVICE_ACCOUNT_PRIVATE_KEY?: string;
   @Transform(toInt) @IsInt() @Min(1) GOOGLE_RATE_LIMIT_PER_MINUTE: number = 500;
+  @Transform(toInt) @IsInt() @Min(1) GOOGLE_API_TIMEOUT_SECONDS: number = 30;
+  /** First in-call backoff step for rate-limit answers; doubles per attempt. */
+  @Transform(toInt) @IsInt() @Min(1) GOOGLE_RETRY_BASE_MS: number = 1000;
 
   // --- schedules and sync settings ------------------------------------------
   @Matches(CRON_6, { message: 'VMH_BETEILIGTE_SYNC_CRON must have six fields, seconds first' })
