@@ -1,4 +1,5 @@
-import { Global, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { Global, Inject, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { getQueueToken } from '@nestjs/bull';
@@ -12,7 +13,7 @@ import { JobProducer } from './queue/job-producer.service.js';
 import { REGISTERED_QUEUES } from './queue/queue-names.js';
 import { QueueModule } from './queue/queue.module.js';
 import { StepWorker } from './queue/step-worker.service.js';
-import { RedisModule } from './redis/redis.module.js';
+import { REDIS, REDIS_CACHE, RedisModule } from './redis/redis.module.js';
 import { ShutdownService } from './shutdown/shutdown.service.js';
 import { StepRegistry } from './steps/step-registry.service.js';
 import { TraceMiddleware } from './trace/trace.middleware.js';
@@ -37,7 +38,11 @@ const providers = [
 @Global()
 @Module({})
 export class CoreModule implements OnApplicationBootstrap {
-  constructor(private readonly moduleRef: ModuleRef) {}
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS_CACHE) private readonly cache: Redis,
+  ) {}
 
   static forRoot(config: AppConfig): DynamicModule {
     return {
@@ -57,6 +62,18 @@ export class CoreModule implements OnApplicationBootstrap {
         return [];
       }
     });
-    await Promise.all(queues.map((q) => q.isReady()));
+    await Promise.all([...queues.map((q) => q.isReady()), whenReady(this.redis), whenReady(this.cache)]);
   }
+}
+
+/** Waits for a connection at boot, bounded: a hub started while Redis is down still starts (and says 503). */
+function whenReady(client: Redis, timeoutMs = 10_000): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    client.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -16,7 +16,17 @@ export type LockOutcome =
   /** The work ran `runs` times (1 + trailing runs) under the lock. */
   | { status: 'ran'; runs: number }
   /** Another worker holds the lock; it will run once more for this event. */
-  | { status: 'deferred' };
+  | { status: 'deferred'; key: string }
+  /** A pending check found the pending event already taken by a run. */
+  | { status: 'noop' };
+
+/**
+ * Set on the delayed job the worker enqueues after a deferral: if the holder
+ * crashed, its pending event would otherwise wait for the next webhook.
+ */
+export interface PendingCheck {
+  pendingCheck?: boolean;
+}
 
 export function lockKeyString(key: LockKey): string {
   return `${key.step}:${key.entityType}:${key.entityId}`;
@@ -88,19 +98,30 @@ export class EntityLock {
     return { held: ttl > 0, ttlMs: ttl > 0 ? ttl : null, pending: pending === 1 };
   }
 
-  async runExclusive<P>(key: LockKey, payload: P, fn: (payload: P) => Promise<unknown>): Promise<LockOutcome> {
+  async runExclusive<P extends PendingCheck>(
+    key: LockKey,
+    payload: P,
+    fn: (payload: P) => Promise<unknown>,
+  ): Promise<LockOutcome> {
     const resource = this.redisKey('lock', key);
     const pendingKey = this.redisKey('pending', key);
     const ttl = this.config.lock.ttlMs;
 
     let lock = await this.tryLock(resource, ttl);
-    if (!lock) {
+    let current = payload;
+    if (payload.pendingCheck) {
+      if (!lock) return this.defer(key);
+      const pending = await this.redis.getdel(pendingKey);
+      if (pending === null) {
+        await this.unlockQuietly(lock);
+        return { status: 'noop' };
+      }
+      this.metrics.locks.inc({ step: key.step, outcome: 'orphan_recovered' });
+      current = JSON.parse(pending) as P;
+    } else if (!lock) {
       await this.redis.set(pendingKey, JSON.stringify(payload), 'PX', Math.max(ttl * 4, 60_000));
       lock = await this.tryLock(resource, ttl);
-      if (!lock) {
-        this.metrics.locks.inc({ step: key.step, outcome: 'busy' });
-        return { status: 'deferred' };
-      }
+      if (!lock) return this.defer(key);
       // We run now, after our own record: whatever is pending is covered by this run.
       await this.redis.del(pendingKey);
     }
@@ -110,7 +131,6 @@ export class EntityLock {
     held.timer = this.keepAlive(held, ttl, key);
     this.held.add(held);
     let runs = 0;
-    let current = payload;
     let released = false;
     try {
       for (;;) {
@@ -158,6 +178,11 @@ export class EntityLock {
       this.held.delete(held);
       if (this.held.size === 0) this.notifyReleased();
     }
+  }
+
+  private defer(key: LockKey): LockOutcome {
+    this.metrics.locks.inc({ step: key.step, outcome: 'busy' });
+    return { status: 'deferred', key: lockKeyString(key) };
   }
 
   /** Resolves once no lock is held, or after `timeoutMs` (shutdown must not hang). */

@@ -133,7 +133,9 @@ export class JobProducer {
 
   private assertReady(queue: Queue): void {
     if (this.redis.status !== 'ready') throw new QueueUnavailableError(`redis is ${this.redis.status}`);
-    if (queue.client.status !== 'ready') throw new QueueUnavailableError(`queue redis is ${queue.client.status}`);
+    // Bull's command connection skips ioredis' ready check, so 'connect' is as good as ready.
+    const status = queue.client.status;
+    if (status !== 'ready' && status !== 'connect') throw new QueueUnavailableError(`queue redis is ${status}`);
   }
 }
 

@@ -9,6 +9,7 @@ import { STEP_CATALOG, STEP_METADATA, type CatalogEntry, type QueueStep } from '
 import { runWithTrace } from '../trace/trace-context.js';
 import { JobProducer } from './job-producer.service.js';
 import { classifyError } from './retry-policy.js';
+import type { LockOutcome } from '../lock/entity-lock.service.js';
 import type { EntityEvent, JobPayload } from './topic.js';
 
 /**
@@ -64,6 +65,21 @@ export class StepWorker implements OnApplicationBootstrap {
     return map;
   }
 
+  /**
+   * After a deferral, one delayed check per entity: if the holder died without its
+   * trailing run, the check finds the pending event once the lock has expired.
+   */
+  private async schedulePendingCheck(entry: CatalogEntry, job: Job<JobPayload>, lockKey: string): Promise<void> {
+    const trigger = entry.definition.trigger;
+    const topic = trigger.type === 'queue' ? trigger.topics.find((t) => t.job === job.name) : undefined;
+    if (!topic) return;
+    const { dedupeKey: _ignored, ...data } = job.data as JobPayload & { dedupeKey?: string };
+    await this.producer.enqueue(topic, [{ ...data, pendingCheck: true }], {
+      coalesceBy: () => `pending-check:${lockKey}`,
+      delayMs: this.config.lock.ttlMs + 1000,
+    });
+  }
+
   private async run(entry: CatalogEntry, step: QueueStep<JobPayload>, job: Job<JobPayload>): Promise<unknown> {
     const traceId = job.data.traceId ?? `job-${job.id}`;
     return runWithTrace(traceId, async () => {
@@ -73,8 +89,9 @@ export class StepWorker implements OnApplicationBootstrap {
       if (dedupeKey) await this.redis.del(dedupeKey);
       try {
         const result = await step.handle(job.data, { id: job.id, attemptsMade: job.attemptsMade, name: job.name });
-        const deferred = (result as { status?: string } | undefined)?.status === 'deferred';
-        this.metrics.jobs.inc({ ...labels, outcome: deferred ? 'deferred' : 'completed' });
+        const outcome = result as Partial<LockOutcome> | undefined;
+        if (outcome?.status === 'deferred' && outcome.key) await this.schedulePendingCheck(entry, job, outcome.key);
+        this.metrics.jobs.inc({ ...labels, outcome: outcome?.status === 'deferred' ? 'deferred' : 'completed' });
         return result;
       } catch (err) {
         const klass = classifyError(err);

@@ -1,6 +1,8 @@
 /** Every job carries the trace id of the request or tick that caused it. */
 export interface JobPayload {
   traceId: string;
+  /** Set on the delayed check after a busy lock (see EntityLock); processors pass it through. */
+  pendingCheck?: boolean;
 }
 
 /** The usual payload: one EspoCRM entity touched by a webhook or a cron. */

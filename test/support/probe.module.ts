@@ -1,0 +1,100 @@
+import { Body, Controller, HttpCode, Injectable, Module, Post, Req, UseGuards } from '@nestjs/common';
+import type { Request } from 'express';
+import { EntityLock } from '../../src/core/lock/entity-lock.service.js';
+import { registerTopicQueues } from '../../src/core/queue/queue-names.js';
+import { defineTopic, type EntityEvent } from '../../src/core/queue/topic.js';
+import { Step, cron, http, queue, type CronStep, type QueueStep } from '../../src/core/steps/step.decorator.js';
+import { requestTraceId } from '../../src/core/trace/trace.middleware.js';
+import { EspoWebhookGuard } from '../../src/core/webhook/espo-webhook.guard.js';
+import { WebhookIntake } from '../../src/core/webhook/webhook-intake.service.js';
+
+/**
+ * A probe step for the foundation's tests: the real worker, lock, intake and cron,
+ * with a handler that records what it saw. `version` is the entity's change
+ * counter: a test bumps it before sending an event, a run records it at its start,
+ * so "no event lost" means the last run saw the last version.
+ */
+export const ProbeTopics = { Touch: defineTopic<EntityEvent>('probe.entity.touch') };
+
+export interface ProbeRun {
+  entityId: string;
+  start: number;
+  end: number;
+  versionSeen: number;
+}
+
+export const probe = {
+  runs: [] as ProbeRun[],
+  ticks: [] as Array<{ tickTime: string; at: number }>,
+  version: new Map<string, number>(),
+  workMs: 50,
+  failNext: 0,
+  reset() {
+    this.runs = [];
+    this.ticks = [];
+    this.version.clear();
+    this.workMs = 50;
+    this.failNext = 0;
+  },
+  bump(entityId: string) {
+    this.version.set(entityId, (this.version.get(entityId) ?? 0) + 1);
+  },
+};
+
+@Step({
+  name: 'Probe Entity Sync',
+  description: 'test probe',
+  flows: ['probe'],
+  trigger: queue(ProbeTopics.Touch),
+})
+@Injectable()
+export class ProbeProcessor implements QueueStep<EntityEvent> {
+  constructor(private readonly lock: EntityLock) {}
+
+  handle(event: EntityEvent) {
+    return this.lock.runExclusive({ step: 'probe_sync', entityType: 'Probe', entityId: event.entityId }, event, async (e) => {
+      const start = Date.now();
+      const versionSeen = probe.version.get(e.entityId) ?? 0;
+      await new Promise((r) => setTimeout(r, probe.workMs));
+      if (probe.failNext > 0) {
+        probe.failNext -= 1;
+        throw Object.assign(new Error('probe transient failure'), { code: 'ECONNRESET' });
+      }
+      probe.runs.push({ entityId: e.entityId, start, end: Date.now(), versionSeen });
+    });
+  }
+}
+
+@Step({ name: 'Probe Tick', description: 'test cron', flows: ['probe'], trigger: cron(() => '*/1 * * * * *') })
+@Injectable()
+export class ProbeCron implements CronStep {
+  async tick(tickTime: Date): Promise<void> {
+    probe.ticks.push({ tickTime: tickTime.toISOString(), at: Date.now() });
+  }
+}
+
+@Step({
+  name: 'Probe Webhook',
+  description: 'test webhook',
+  flows: ['probe'],
+  trigger: http('POST', '/probe/webhook'),
+  enqueues: [ProbeTopics.Touch],
+})
+@UseGuards(EspoWebhookGuard)
+@Controller('probe')
+export class ProbeController {
+  constructor(private readonly intake: WebhookIntake) {}
+
+  @Post('webhook')
+  @HttpCode(200)
+  receive(@Body() body: unknown, @Req() req: Request) {
+    return this.intake.acceptEntityEvents(ProbeTopics.Touch, body, requestTraceId(req));
+  }
+}
+
+@Module({
+  imports: [registerTopicQueues(ProbeTopics.Touch)],
+  controllers: [ProbeController],
+  providers: [ProbeProcessor, ProbeCron],
+})
+export class ProbeModule {}
