@@ -1,0 +1,235 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import {
+  PermanentUpstreamError,
+  TransientUpstreamError,
+  UpstreamForbiddenError,
+  UpstreamNotFoundError,
+  UpstreamUnauthorizedError,
+  ValidationError,
+} from '../../src/core/errors/upstream.errors.js';
+import { HubMetrics } from '../../src/core/metrics/hub-metrics.js';
+import { EspoCrmClient } from '../../src/integrations/espocrm/espocrm.client.js';
+import type {
+  CBeteiligte,
+  CDokumente,
+  EspoRecord,
+} from '../../src/integrations/espocrm/espocrm.types.js';
+import { EspoCrmFake, startEspoCrmFake } from '../fakes/espocrm/espocrm.fake.js';
+import { testConfig } from '../support/test-env.js';
+
+describe('EspoCrmClient against the EspoCRM fake', () => {
+  let fake: EspoCrmFake;
+  let client: EspoCrmClient;
+  const newClient = (overrides: Record<string, string> = {}) =>
+    new EspoCrmClient(testConfig({ espocrm: fake.apiUrl }, overrides), new HubMetrics());
+
+  beforeAll(async () => {
+    fake = await startEspoCrmFake();
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+  beforeEach(() => {
+    fake.reset();
+    fake.setFaults([]);
+    fake.clearLog();
+    client = newClient();
+  });
+
+  async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+    const out: T[] = [];
+    for await (const x of it) out.push(x);
+    return out;
+  }
+
+  it('creates, reads, updates only the sent fields and deletes a record', async () => {
+    const created = await client.create<CBeteiligte>('CBeteiligte', {
+      name: 'Erika Mustermann',
+      firstName: 'Erika',
+      syncStatus: 'pending_sync',
+    });
+    expect(created.id).toMatch(/^[0-9a-f]{17}$/);
+    expect(created.createdAt).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+
+    const updated = await client.update<CBeteiligte>('CBeteiligte', created.id, {
+      syncStatus: 'clean',
+      betnr: 4711,
+    });
+    expect(updated).toMatchObject({
+      name: 'Erika Mustermann',
+      firstName: 'Erika',
+      syncStatus: 'clean',
+      betnr: 4711,
+    });
+    expect(fake.get('CBeteiligte', created.id)).toMatchObject({ firstName: 'Erika', betnr: 4711 });
+
+    expect(await client.get<CBeteiligte>('CBeteiligte', created.id)).toMatchObject({ betnr: 4711 });
+    await client.delete('CBeteiligte', created.id);
+    expect(fake.get('CBeteiligte', created.id)).toBeUndefined();
+    await expect(client.get('CBeteiligte', created.id)).rejects.toBeInstanceOf(
+      UpstreamNotFoundError,
+    );
+  });
+
+  it('lists with where, select, order and paging', async () => {
+    for (let i = 0; i < 5; i++) {
+      fake.put('CBeteiligte', { name: `P${i}`, betnr: i, syncStatus: i % 2 ? 'dirty' : 'clean' });
+    }
+    const res = await client.list<CBeteiligte>('CBeteiligte', {
+      where: [
+        { type: 'equals', attribute: 'syncStatus', value: 'clean' },
+        { type: 'greaterThan', attribute: 'betnr', value: 0 },
+      ],
+      select: ['name'],
+      orderBy: 'betnr',
+      order: 'desc',
+    });
+    expect(res.total).toBe(2);
+    expect(res.list).toEqual([
+      { id: expect.any(String), name: 'P4' },
+      { id: expect.any(String), name: 'P2' },
+    ]);
+    const page = await client.list('CBeteiligte', { orderBy: 'betnr', maxSize: 2, offset: 2 });
+    expect(page.total).toBe(5);
+    expect(page.list.map((r) => r.betnr)).toEqual([2, 3]);
+  });
+
+  it('lists all 450 records in pages of at most 200', async () => {
+    for (let i = 0; i < 450; i++) fake.put('CDokumente', { name: `D${i}` });
+    const seen = await collect(client.listAll<CDokumente>('CDokumente'));
+    expect(seen).toHaveLength(450);
+    expect(new Set(seen.map((d) => d.id)).size).toBe(450);
+    const pages = fake.requests.filter((r) => r.method === 'GET' && r.route === '/api/v1/:entity');
+    expect(pages).toHaveLength(3);
+    for (const p of pages) {
+      const sp = JSON.parse(new URLSearchParams(p.query).get('searchParams') ?? '{}') as {
+        maxSize?: number;
+      };
+      expect(sp.maxSize).toBeLessThanOrEqual(200);
+    }
+  });
+
+  it('rejects a maxSize above 200 before calling EspoCRM', async () => {
+    await expect(client.list('CDokumente', { maxSize: 201 })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('links, lists related records in both directions and unlinks', async () => {
+    const klage = fake.put('CVmhRaeumungsklage', { name: 'Klage 1' });
+    const docs = [fake.put('CDokumente', { name: 'a' }), fake.put('CDokumente', { name: 'b' })];
+    await client.link(
+      'CVmhRaeumungsklage',
+      klage.id,
+      'dokumente',
+      docs.map((d) => d.id),
+    );
+
+    const related = await collect(
+      client.listAllRelated<CDokumente>('CVmhRaeumungsklage', klage.id, 'dokumente'),
+    );
+    expect(related.map((d) => d.name).sort()).toEqual(['a', 'b']);
+    const back = await client.listRelated('CDokumente', docs[0].id, 'cVmhRaeumungsklage');
+    expect(back.list.map((k) => k.id)).toEqual([klage.id]);
+
+    await client.unlink('CVmhRaeumungsklage', klage.id, 'dokumente', docs[0].id);
+    expect(fake.linkedIds('CVmhRaeumungsklage', klage.id, 'dokumente')).toEqual([docs[1].id]);
+  });
+
+  it('downloads the exact bytes of an attachment', async () => {
+    const bytes = Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff, 0x80, 0x0a]);
+    const id = fake.addAttachment({ name: 'a.pdf', type: 'application/pdf', bytes });
+    const got = await client.downloadAttachment(id);
+    expect(createHash('md5').update(got).digest('hex')).toBe(
+      createHash('md5').update(bytes).digest('hex'),
+    );
+  });
+
+  it('maps 404, 400 with its X-Status-Reason and 401 to typed errors', async () => {
+    await expect(client.get('CBeteiligte', 'nope')).rejects.toBeInstanceOf(UpstreamNotFoundError);
+
+    const bad = await client
+      .list('CBeteiligte', { where: [{ type: 'noSuchType', attribute: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(PermanentUpstreamError);
+    expect((bad as PermanentUpstreamError).status).toBe(400);
+    expect((bad as Error).message).toContain('Unknown where type: noSuchType');
+
+    const wrongKey = newClient({ ESPOCRM_API_KEY: 'wrong-key' });
+    await expect(wrongKey.get('CBeteiligte', 'x')).rejects.toBeInstanceOf(
+      UpstreamUnauthorizedError,
+    );
+  });
+
+  it('retries a 503 in-call and then succeeds', async () => {
+    const rec = fake.put('CBeteiligte', { name: 'X' });
+    fake.setFaults([{ route: 'GET /api/v1/:entity/:id', status: 503, times: 2 }]);
+    expect(await client.get('CBeteiligte', rec.id)).toMatchObject({ name: 'X' });
+    expect(fake.count('GET', '/api/v1/:entity/:id')).toBe(3);
+  });
+
+  it('does not retry a 400', async () => {
+    await expect(client.create('Task', { description: 'no name' })).rejects.toThrow(/field: name/);
+    expect(fake.count('POST', '/api/v1/:entity')).toBe(1);
+  });
+
+  it('gives up after 3 attempts of a persistent 503 with a transient error', async () => {
+    fake.setFaults([{ route: 'GET /api/v1/:entity', status: 503 }]);
+    await expect(client.list('Task')).rejects.toBeInstanceOf(TransientUpstreamError);
+    expect(fake.count('GET', '/api/v1/:entity')).toBe(3);
+  });
+
+  it('maps an oversize maxSize sent by hand to UpstreamForbiddenError', async () => {
+    // The client validates maxSize itself; this checks the mapping of EspoCRM's 403.
+    fake.setFaults([{ route: 'GET /api/v1/:entity', status: 403, times: 1 }]);
+    await expect(client.list('Task')).rejects.toBeInstanceOf(UpstreamForbiddenError);
+  });
+
+  it('creates a task once per problem and finds it while open', async () => {
+    const parentId = fake.put('CBeteiligte', { name: 'P' }).id;
+    expect(
+      await client.findOpenTask('CBeteiligte', parentId, 'address_delete_required'),
+    ).toBeUndefined();
+    const task = await client.createTask({
+      name: 'address_delete_required',
+      parentType: 'CBeteiligte',
+      parentId,
+    });
+    expect(task).toMatchObject({ status: 'Not Started', priority: 'Normal' });
+    expect(
+      (await client.findOpenTask('CBeteiligte', parentId, 'address_delete_required'))?.id,
+    ).toBe(task.id);
+    fake.patch('Task', task.id, { status: 'Completed' });
+    expect(
+      await client.findOpenTask('CBeteiligte', parentId, 'address_delete_required'),
+    ).toBeUndefined();
+  });
+
+  it('creates a notification for a user', async () => {
+    const n = await client.createNotification({
+      userId: 'u1',
+      message: 'Konflikt',
+      relatedType: 'CBeteiligte',
+      relatedId: 'b1',
+    });
+    expect(fake.get<EspoRecord>('Notification', n.id)).toMatchObject({
+      type: 'Message',
+      userId: 'u1',
+      message: 'Konflikt',
+    });
+  });
+
+  it('caches metadata within the TTL', async () => {
+    const a = await client.getMetadata<{ fields: Record<string, unknown> }>(
+      'entityDefs.CDokumente',
+    );
+    const b = await client.getMetadata<{ fields: Record<string, unknown> }>(
+      'entityDefs.CDokumente',
+    );
+    expect(a.fields.fileStatus).toBeDefined();
+    expect(b).toEqual(a);
+    expect(fake.count('GET', '/api/v1/Metadata')).toBe(1);
+  });
+});
