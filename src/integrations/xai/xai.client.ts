@@ -15,6 +15,7 @@ import type {
   XaiCollectionDocument,
   XaiCollectionInput,
   XaiCollectionPage,
+  XaiCollectionUpdate,
   XaiDocumentPage,
   XaiFile,
   XaiListOptions,
@@ -119,9 +120,16 @@ export class XaiClient {
     );
   }
 
-  /** Replaces name, description and field definitions. @throws UpstreamNotFoundError */
-  async updateCollection(collectionId: string, input: XaiCollectionInput): Promise<XaiCollection> {
-    const body = collectionBody(input);
+  /** Changes only the given name, description and field definitions. @throws UpstreamNotFoundError */
+  async updateCollection(
+    collectionId: string,
+    update: XaiCollectionUpdate,
+  ): Promise<XaiCollection> {
+    const body: Record<string, unknown> = {};
+    if (update.name !== undefined) body.collection_name = update.name;
+    if (update.description !== undefined) body.collection_description = update.description;
+    if (update.fieldDefinitionUpdates !== undefined)
+      body.field_definition_updates = update.fieldDefinitionUpdates;
     return this.call(
       async () =>
         (await this.managementHttp.put<XaiCollection>(`/v1/collections/${enc(collectionId)}`, body))
@@ -136,7 +144,7 @@ export class XaiClient {
 
   /** Every collection of the team, fetched page by page as the caller iterates. */
   listCollections(options: XaiListOptions = {}): AsyncIterable<XaiCollection> {
-    return this.paginate<XaiCollection>('/v1/collections', options, (page: XaiCollectionPage) => ({
+    return this.paginate<XaiCollectionPage, XaiCollection>('/v1/collections', options, (page) => ({
       items: page.collections ?? [],
       next: page.pagination_token,
     }));
@@ -190,10 +198,10 @@ export class XaiClient {
     collectionId: string,
     options: XaiListOptions = {},
   ): AsyncIterable<XaiCollectionDocument> {
-    return this.paginate<XaiCollectionDocument>(
+    return this.paginate<XaiDocumentPage, XaiCollectionDocument>(
       `/v1/collections/${enc(collectionId)}/documents`,
       options,
-      (page: XaiDocumentPage) => ({ items: page.documents ?? [], next: page.pagination_token }),
+      (page) => ({ items: page.documents ?? [], next: page.pagination_token }),
     );
   }
 
@@ -203,10 +211,10 @@ export class XaiClient {
     return withRetry(fn, this.retry);
   }
 
-  private paginate<T>(
+  private paginate<P, T>(
     path: string,
     options: XaiListOptions,
-    read: (page: never) => { items: T[]; next?: string | null },
+    read: (page: P) => { items: T[]; next?: string | null },
   ): AsyncIterable<T> {
     const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
     const http = this.managementHttp;
@@ -218,8 +226,8 @@ export class XaiClient {
         for (;;) {
           const params: Record<string, string | number> = { limit };
           if (token) params.pagination_token = token;
-          const data = await call(async () => (await http.get<unknown>(path, { params })).data);
-          const { items, next } = read(data as never);
+          const data = await call(async () => (await http.get<P>(path, { params })).data);
+          const { items, next } = read(data);
           yield* items;
           if (!next) return;
           // A token seen before would loop forever; an upstream bug must not hang a worker.

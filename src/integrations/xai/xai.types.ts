@@ -36,14 +36,20 @@ export interface XaiFieldDefinition {
   description?: string;
 }
 
+/*
+ * The management API is a gRPC gateway: timestamps are RFC 3339 strings, int64
+ * numbers (`size_bytes`) arrive as strings, and zero values may be left out
+ * (`documents_count` of an empty collection, the last page's `pagination_token`).
+ */
+
 export interface XaiCollection {
   /** `collection_<uuid>` */
   collection_id: string;
   collection_name: string;
   collection_description?: string;
-  /** RFC 3339 timestamp (the management API is gRPC-gateway; timestamps are strings). */
   created_at: string;
-  documents_count: number;
+  /** Absent when 0 (the gateway omits zero values); read it as `?? 0`. */
+  documents_count?: number;
   field_definitions?: XaiFieldDefinition[];
 }
 
@@ -53,23 +59,42 @@ export interface XaiCollectionInput {
   fieldDefinitions?: XaiFieldDefinition[];
 }
 
+export interface XaiFieldDefinitionUpdate {
+  field_definition: XaiFieldDefinition;
+  operation: 'FIELD_DEFINITION_ADD' | 'FIELD_DEFINITION_DELETE';
+}
+
+/** `PUT /v1/collections/{id}` changes only what is sent. */
+export interface XaiCollectionUpdate {
+  name?: string;
+  description?: string;
+  fieldDefinitionUpdates?: XaiFieldDefinitionUpdate[];
+}
+
 export type XaiDocumentStatus =
-  'DOCUMENT_STATUS_PROCESSING' | 'DOCUMENT_STATUS_PROCESSED' | 'DOCUMENT_STATUS_FAILED';
+  | 'DOCUMENT_STATUS_UNKNOWN'
+  | 'DOCUMENT_STATUS_PROCESSING'
+  | 'DOCUMENT_STATUS_PROCESSED'
+  | 'DOCUMENT_STATUS_FAILED';
 
 export interface XaiFileMetadata {
   file_id: string;
   name?: string;
-  size_bytes?: number;
+  /** int64 as a string, e.g. `"115306"`. */
+  size_bytes?: string;
   content_type?: string;
   created_at?: string;
+  /** A content hash computed by xAI; the algorithm is undocumented, so compare it only with itself. */
+  hash?: string;
 }
 
-/** One membership of a file in a collection, from `GET /v1/collections/{cid}/documents`. */
+/** One membership of a file in a collection (`GET /v1/collections/{cid}/documents[/{file_id}]`). */
 export interface XaiCollectionDocument {
   file_metadata?: XaiFileMetadata;
-  status: XaiDocumentStatus | string;
+  status: XaiDocumentStatus;
   fields?: Record<string, string>;
   error_message?: string;
+  last_indexed_at?: string;
 }
 
 export interface XaiCollectionPage {

@@ -38,6 +38,8 @@ export interface FakeXaiFile {
   filename: string;
   bytes: number;
   md5: string;
+  /** What the fake reports as `file_metadata.hash` (the real algorithm is undocumented). */
+  sha256: string;
   contentType: string;
   purpose: string;
   /** Unix seconds, as the Files API answers. */
@@ -85,7 +87,8 @@ export interface FakeXaiDocument {
   file_metadata: {
     file_id: string;
     name: string;
-    size_bytes: number;
+    /** int64 as a string, as the gRPC gateway sends it. */
+    size_bytes: string;
     content_type: string;
     created_at: string;
     hash: string;
@@ -93,6 +96,7 @@ export interface FakeXaiDocument {
   status: FakeDocumentStatus;
   fields?: Record<string, string>;
   error_message?: string;
+  last_indexed_at?: string;
 }
 
 export interface XaiFakeSeed {
@@ -243,6 +247,7 @@ export class XaiFake extends FakeServer {
         filename: f.filename,
         bytes: f.bytes ?? content.length,
         md5: f.md5 ?? md5(content),
+        sha256: sha256(content),
         contentType: f.contentType ?? 'text/plain',
         purpose: f.purpose ?? '',
         created_at: Math.floor(Date.now() / 1000),
@@ -429,6 +434,7 @@ export class XaiFake extends FakeServer {
       filename: filePart.filename!,
       bytes: filePart.data.length,
       md5: md5(filePart.data),
+      sha256: sha256(filePart.data),
       contentType: filePart.contentType ?? 'application/octet-stream',
       purpose,
       created_at: Math.floor(Date.now() / 1000),
@@ -440,7 +446,7 @@ export class XaiFake extends FakeServer {
 
   private createCollection(req: FakeRequest): FakeResponse {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const invalid = validateCollectionBody(body);
+    const invalid = validateCollectionBody(body, true);
     if (invalid) return error(400, 'Invalid argument', invalid);
     const c = this.newCollection(
       body.collection_name as string,
@@ -453,13 +459,24 @@ export class XaiFake extends FakeServer {
 
   private updateCollection(req: FakeRequest, c: StoredCollection): FakeResponse {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const invalid = validateCollectionBody(body);
+    const invalid = validateCollectionBody(body, false);
     if (invalid) return error(400, 'Invalid argument', invalid);
-    c.collection_name = body.collection_name as string;
+    const updates = body.field_definition_updates;
+    if (updates !== undefined && !isFieldDefinitionUpdates(updates)) {
+      return error(
+        400,
+        'Invalid argument',
+        'field_definition_updates must be [{field_definition: {key}, operation}]',
+      );
+    }
+    // Partial update: only what is sent changes.
+    if (body.collection_name !== undefined) c.collection_name = body.collection_name as string;
     if (body.collection_description !== undefined)
       c.collection_description = body.collection_description as string;
-    if (body.field_definitions !== undefined)
-      c.field_definitions = body.field_definitions as FakeFieldDefinition[];
+    for (const u of updates ?? []) {
+      c.field_definitions = c.field_definitions.filter((d) => d.key !== u.field_definition.key);
+      if (u.operation === 'FIELD_DEFINITION_ADD') c.field_definitions.push(u.field_definition);
+    }
     return ok(this.collectionView(c));
   }
 
@@ -555,24 +572,25 @@ export class XaiFake extends FakeServer {
 
   private documentView(m: Membership): FakeXaiDocument {
     const f = this.fileStore.get(m.fileId);
+    const indexedAt = m.addedAt + this.processingDelayMs;
     const status =
       m.forcedStatus ??
-      (Date.now() - m.addedAt >= this.processingDelayMs
-        ? 'DOCUMENT_STATUS_PROCESSED'
-        : 'DOCUMENT_STATUS_PROCESSING');
+      (Date.now() >= indexedAt ? 'DOCUMENT_STATUS_PROCESSED' : 'DOCUMENT_STATUS_PROCESSING');
     const doc: FakeXaiDocument = {
       file_metadata: {
         file_id: m.fileId,
         name: f?.filename ?? '',
-        size_bytes: f?.bytes ?? 0,
+        size_bytes: String(f?.bytes ?? 0),
         content_type: f?.contentType ?? '',
         created_at: new Date((f?.created_at ?? 0) * 1000).toISOString(),
-        hash: f?.md5 ?? '',
+        hash: f?.sha256 ?? '',
       },
       status,
     };
     if (m.fields) doc.fields = { ...m.fields };
     if (m.errorMessage) doc.error_message = m.errorMessage;
+    if (status === 'DOCUMENT_STATUS_PROCESSED')
+      doc.last_indexed_at = new Date(indexedAt).toISOString();
     return doc;
   }
 }
@@ -599,6 +617,10 @@ function md5(data: Buffer): string {
   return createHash('md5').update(data).digest('hex');
 }
 
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
 function mask(key: string): string {
   return key.length <= 4 ? '***' : `${key.slice(0, 4)}***`;
 }
@@ -623,9 +645,32 @@ function isStringRecord(value: unknown): value is Record<string, string> {
   );
 }
 
-function validateCollectionBody(body: Record<string, unknown>): string | undefined {
-  if (typeof body.collection_name !== 'string' || body.collection_name.trim() === '') {
-    return 'collection_name is required';
+interface FieldDefinitionUpdate {
+  field_definition: FakeFieldDefinition;
+  operation: 'FIELD_DEFINITION_ADD' | 'FIELD_DEFINITION_DELETE';
+}
+
+function isFieldDefinitionUpdates(value: unknown): value is FieldDefinitionUpdate[] {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (u) =>
+        typeof (u as { field_definition?: { key?: unknown } })?.field_definition?.key ===
+          'string' &&
+        ['FIELD_DEFINITION_ADD', 'FIELD_DEFINITION_DELETE'].includes(
+          (u as { operation?: string }).operation ?? '',
+        ),
+    )
+  );
+}
+
+function validateCollectionBody(
+  body: Record<string, unknown>,
+  create: boolean,
+): string | undefined {
+  const name = body.collection_name;
+  if ((create || name !== undefined) && (typeof name !== 'string' || name.trim() === '')) {
+    return 'collection_name must be a non-empty string';
   }
   if (
     body.collection_description !== undefined &&
