@@ -5,6 +5,7 @@ import { TEST_SECRETS } from '../../support/test-env.js';
 import {
   DEFAULT_DOCUMENT_PARENTS,
   buildEntityDefs,
+  lowerFirst,
   buildMetadata,
   type EntityDefs,
 } from './espocrm-metadata.fake.js';
@@ -279,6 +280,7 @@ export class EspoCrmFake extends FakeServer {
       type: 'manyMany',
       entity: foreignEntity,
       foreign: foreignLink,
+      relationName: `${lowerFirst(entity)}${foreignEntity}`,
     };
     this.entityDefs[foreignEntity].links[foreignLink] = { type: 'manyMany', entity, foreign: link };
   }
@@ -665,7 +667,17 @@ export class EspoCrmFake extends FakeServer {
       case 'manyMany': {
         const mine = `${entity}.${link}`;
         const theirs = `${def.entity}.${def.foreign}`;
-        const side = mine < theirs ? 'left' : 'right';
+        // The side holding the relation name owns it (and is what state() reports).
+        const theirsOwns = Boolean(
+          this.entityDefs[def.entity]?.links[def.foreign ?? '']?.relationName,
+        );
+        const side = def.relationName
+          ? 'left'
+          : theirsOwns
+            ? 'right'
+            : mine < theirs
+              ? 'left'
+              : 'right';
         const relation = side === 'left' ? `${mine}|${theirs}` : `${theirs}|${mine}`;
         return {
           kind: 'manyMany',
