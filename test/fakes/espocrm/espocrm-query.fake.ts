@@ -207,22 +207,21 @@ function compareIs(stored: unknown, v: unknown, test: (c: number) => boolean): b
   return c !== undefined && test(c);
 }
 
-/** SQL LIKE with MySQL's default case-insensitive collation. */
+/** SQL LIKE (`%`, `_`, backslash escapes) with MySQL's default case-insensitive collation. */
 function like(stored: unknown, pattern: string): boolean {
   if (isNull(stored)) return false;
-  const re = new RegExp(
-    '^' +
-      pattern
-        .split('')
-        .map((ch) =>
-          ch === '%' ? '.*' : ch === '_' ? '.' : ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
-        )
-        .join('') +
-      '$',
-    'is',
-  );
-  return re.test(String(stored));
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === '\\' && i + 1 < pattern.length) re += escapeRegExp(pattern[++i]);
+    else if (ch === '%') re += '.*';
+    else if (ch === '_') re += '.';
+    else re += escapeRegExp(ch);
+  }
+  return new RegExp(`^${re}$`, 'is').test(String(stored));
 }
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const escapeLike = (s: unknown): string => String(s).replace(/[%_\\]/g, (c) => `\\${c}`);
 
