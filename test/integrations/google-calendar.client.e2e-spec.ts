@@ -438,10 +438,11 @@ describe('GoogleCalendarClient against the Google Calendar fake (googleapis over
       expect(fake.events(ANNA, 'primary')).toHaveLength(1);
     });
 
-    it('retries a timed-out call', async () => {
+    it('gives up on a silent Google after GOOGLE_API_TIMEOUT_SECONDS and retries', async () => {
+      const timeoutMetrics = new HubMetrics();
       const impatient = new GoogleCalendarClient(
         configFor({ GOOGLE_API_TIMEOUT_SECONDS: '1' }),
-        new HubMetrics(),
+        timeoutMetrics,
       );
       await impatient.listCalendars(ANNA);
       fake.setFaults([{ route: EVENTS_ROUTE, timeoutRate: 1, times: 1 }]);
@@ -449,7 +450,12 @@ describe('GoogleCalendarClient against the Google Calendar fake (googleapis over
       await expect(impatient.listEventsFull(ANNA, 'primary', WINDOW)).resolves.toMatchObject({
         events: [],
       });
+
       expect(fake.count('GET', '/calendar/v3/calendars/:calendarId/events')).toBe(2);
+      const text = await timeoutMetrics.registry.getSingleMetricAsString(
+        'hub_upstream_request_duration_seconds',
+      );
+      expect(text).toContain('route="events.list",method="list",status="timeout"} 1');
     });
 
     it('reports an unreachable Google as transient', async () => {

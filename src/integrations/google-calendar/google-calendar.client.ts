@@ -352,17 +352,23 @@ export class GoogleCalendarClient {
     if (!(err instanceof Error) || !e.config) return err; // a bug, not an upstream answer
     const url = String(e.config.url ?? '');
     const method = (e.config.method ?? 'GET').toUpperCase();
-    const fromTokenEndpoint = url === GOOGLE_TOKEN_ENDPOINT || url === this.config.google.tokenUrl;
+    const fromTokenEndpoint =
+      url === GOOGLE_TOKEN_ENDPOINT || url === new URL(this.config.google.tokenUrl).href;
     const path = fromTokenEndpoint ? 'token' : op;
     const res = e.response;
     if (!res) {
-      const kind = String(e.code ?? 'network error');
+      // gaxios reports its own timeout as an aborted fetch; nothing else aborts here.
+      const cause = (err as { cause?: { name?: unknown } }).cause?.name;
+      const timedOut =
+        cause === 'AbortError' || cause === 'TimeoutError' || e.code === 'TimeoutError';
+      const code = timedOut ? 'ETIMEDOUT' : typeof e.code === 'string' ? e.code : undefined;
+      const kind = timedOut ? 'timeout' : (code ?? 'network error');
       const out = new TransientUpstreamError('google', `google ${kind} on ${path}`, {
         method,
         path,
         reason: kind,
       });
-      (out as { code?: string }).code = typeof e.code === 'string' ? e.code : undefined;
+      (out as { code?: string }).code = code;
       return out;
     }
     const status = res.status;

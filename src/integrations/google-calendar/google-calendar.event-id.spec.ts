@@ -41,9 +41,12 @@ describe('eventIdFromFrNr', () => {
 });
 
 describe('isValidEventId', () => {
-  it.each(['abcde', 'adv04711', '0123456789abcdefghijklmnopqrstuv', 'v'.repeat(1024)])('accepts %s', (id) => {
-    expect(isValidEventId(id)).toBe(true);
-  });
+  it.each(['abcde', 'adv04711', '0123456789abcdefghijklmnopqrstuv', 'v'.repeat(1024)])(
+    'accepts %s',
+    (id) => {
+      expect(isValidEventId(id)).toBe(true);
+    },
+  );
 
   it.each([
     ['too short', 'abcd'],

@@ -15,7 +15,8 @@ export function isValidEventId(id: string): boolean {
 /** `adv0` + the decimal frNr without leading zeros, e.g. 4711 → `adv04711`. */
 export function eventIdFromFrNr(frNr: number | string): string {
   const digits = typeof frNr === 'number' ? numberDigits(frNr) : String(frNr).trim();
-  if (!/^[0-9]+$/.test(digits)) throw new ValidationError(`frNr ${String(frNr)} is not a non-negative integer`);
+  if (!/^[0-9]+$/.test(digits))
+    throw new ValidationError(`frNr ${String(frNr)} is not a non-negative integer`);
   return `${PREFIX}${digits.replace(/^0+(?=[0-9])/, '')}`;
 }
 
@@ -27,6 +28,7 @@ export function frNrFromEventId(id: string): string | undefined {
 }
 
 function numberDigits(n: number): string {
-  if (!Number.isSafeInteger(n) || n < 0) throw new ValidationError(`frNr ${n} is not a non-negative integer`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new ValidationError(`frNr ${n} is not a non-negative integer`);
   return String(n);
 }

@@ -1,7 +1,12 @@
 import { SubjectRateLimiter } from './google-calendar.rate-limiter.js';
 
 /** Sends as fast as the limiter allows and records when each request actually goes out. */
-function drive(limiter: SubjectRateLimiter, clock: { t: number }, subject: string, count: number): number[] {
+function drive(
+  limiter: SubjectRateLimiter,
+  clock: { t: number },
+  subject: string,
+  count: number,
+): number[] {
   const sentAt: number[] = [];
   for (let i = 0; i < count; i++) {
     const delay = limiter.reserve(subject);
@@ -30,15 +35,18 @@ describe('SubjectRateLimiter', () => {
     expect(limiter.reserve('anna@kanzlei.de')).toBeGreaterThan(0);
   });
 
-  it.each([1, 2, 7, 60, 500, 600])('never lets more than %i requests into one minute for one user', (perMinute) => {
-    const clock = { t: 0 };
-    const limiter = new SubjectRateLimiter(perMinute, () => clock.t);
-    const sentAt = drive(limiter, clock, 'anna@kanzlei.de', perMinute * 3 + 5);
-    expect(maxInAnyMinute(sentAt)).toBeLessThanOrEqual(perMinute);
-    // and it does not throttle far below the limit either
-    const lastMinute = sentAt.filter((t) => t > sentAt[sentAt.length - 1] - 60_000).length;
-    expect(lastMinute).toBeGreaterThanOrEqual(Math.floor(perMinute * 0.85));
-  });
+  it.each([1, 2, 7, 60, 500, 600])(
+    'never lets more than %i requests into one minute for one user',
+    (perMinute) => {
+      const clock = { t: 0 };
+      const limiter = new SubjectRateLimiter(perMinute, () => clock.t);
+      const sentAt = drive(limiter, clock, 'anna@kanzlei.de', perMinute * 3 + 5);
+      expect(maxInAnyMinute(sentAt)).toBeLessThanOrEqual(perMinute);
+      // and it does not throttle far below the limit either
+      const lastMinute = sentAt.filter((t) => t > sentAt[sentAt.length - 1] - 60_000).length;
+      expect(lastMinute).toBeGreaterThanOrEqual(Math.floor(perMinute * 0.85));
+    },
+  );
 
   it('keeps the limit when requests arrive spread over time', () => {
     const clock = { t: 0 };

@@ -22,7 +22,8 @@ export class SubjectRateLimiter {
     readonly perMinute: number,
     private readonly now: () => number = Date.now,
   ) {
-    if (!Number.isFinite(perMinute) || perMinute < 1) throw new RangeError(`perMinute must be >= 1, got ${perMinute}`);
+    if (!Number.isFinite(perMinute) || perMinute < 1)
+      throw new RangeError(`perMinute must be >= 1, got ${perMinute}`);
     this.capacity = Math.max(1, Math.floor(perMinute / 10));
     this.refillPerMs = (perMinute - this.capacity + 1) / 60_000;
   }
@@ -31,7 +32,10 @@ export class SubjectRateLimiter {
   reserve(subject: string): number {
     const t = this.now();
     const bucket = this.buckets.get(subject) ?? { tokens: this.capacity, at: t };
-    bucket.tokens = Math.min(this.capacity, bucket.tokens + Math.max(0, t - bucket.at) * this.refillPerMs);
+    bucket.tokens = Math.min(
+      this.capacity,
+      bucket.tokens + Math.max(0, t - bucket.at) * this.refillPerMs,
+    );
     bucket.at = t;
     bucket.tokens -= 1;
     this.buckets.set(subject, bucket);
