@@ -1,0 +1,96 @@
+import type { DocumentState } from './document-sync.decision.js';
+import {
+  changedFields,
+  readDocumentState,
+  readStringList,
+  requiredCollections,
+  reverseLinkName,
+  syncedFields,
+} from './document.mapper.js';
+
+describe('document mapper', () => {
+  it.each([
+    ['CVmhRaeumungsklage', 'cVmhRaeumungsklage'],
+    ['Account', 'account'],
+    ['CBeteiligte', 'cBeteiligte'],
+  ])('names the reverse link of %s %s', (type, link) => expect(reverseLinkName(type)).toBe(link));
+
+  it('reads a record with empty strings and a missing collection list as nulls and []', () => {
+    expect(
+      readDocumentState({ id: 'd', dokumentId: 'a', xaiId: '', md5sum: 'm', fileStatus: 'neu' }),
+    ).toEqual({
+      id: 'd',
+      dokumentId: 'a',
+      xaiId: null,
+      xaiCollections: [],
+      xaiSyncedHash: null,
+      md5sum: 'm',
+      fileStatus: 'neu',
+      syncErrorMessage: null,
+    });
+  });
+
+  it.each([
+    [
+      ['c1', 'c2', 'c1'],
+      ['c1', 'c2'],
+    ],
+    ['["c1","c2"]', ['c1', 'c2']],
+    ['c1, c2', ['c1', 'c2']],
+    [null, []],
+    [[1, '', 'c1'], ['c1']],
+  ])('reads the collection list %j', (value, expected) =>
+    expect(readStringList(value)).toEqual(expected),
+  );
+
+  it('splits linked entities into collection owners and entities still without a collection', () => {
+    const r = requiredCollections([
+      { entityType: 'CVmhRaeumungsklage', entityId: 'k1', xaiCollectionId: 'c1' },
+      { entityType: 'Account', entityId: 'a1', xaiCollectionId: null },
+    ]);
+    expect([...r.owners]).toEqual([['c1', { entityType: 'CVmhRaeumungsklage', entityId: 'k1' }]]);
+    expect(r.missing).toEqual([{ entityType: 'Account', entityId: 'a1' }]);
+  });
+
+  it('writes status and hash only with a confirmed hash', () => {
+    expect(syncedFields({ xaiId: 'f', xaiCollections: ['b', 'a'] })).toEqual({
+      xaiId: 'f',
+      xaiCollections: ['a', 'b'],
+    });
+    expect(syncedFields({ xaiId: 'f', xaiCollections: [], confirmedHash: 'h' })).toEqual({
+      xaiId: 'f',
+      xaiCollections: [],
+      xaiSyncedHash: 'h',
+      md5sum: 'h',
+      fileStatus: 'synced',
+      syncErrorMessage: null,
+    });
+  });
+
+  it('keeps only the fields that differ from the record, so an echo writes nothing', () => {
+    const state: DocumentState = {
+      id: 'd',
+      dokumentId: 'a',
+      xaiId: 'f',
+      xaiCollections: ['c2', 'c1'],
+      xaiSyncedHash: 'h',
+      md5sum: 'h',
+      fileStatus: 'synced',
+      syncErrorMessage: null,
+    };
+    expect(
+      changedFields(
+        state,
+        syncedFields({ xaiId: 'f', xaiCollections: ['c1', 'c2'], confirmedHash: 'h' }),
+      ),
+    ).toEqual({});
+    expect(
+      changedFields(
+        state,
+        syncedFields({ xaiId: 'f', xaiCollections: ['c1'], confirmedHash: 'h' }),
+      ),
+    ).toEqual({
+      xaiCollections: ['c1'],
+    });
+  });
+});

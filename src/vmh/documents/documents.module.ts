@@ -1,0 +1,40 @@
+import { Module } from '@nestjs/common';
+import { registerTopicQueues } from '../../core/queue/queue-names.js';
+import { EspoCrmModule } from '../../integrations/espocrm/espocrm.module.js';
+import { XaiModule } from '../../integrations/xai/xai.module.js';
+import { DocumentDeleteProcessor, DocumentSyncProcessor } from './document-sync.processor.js';
+import { DocumentSyncService } from './document-sync.service.js';
+import {
+  DocumentCreateWebhookController,
+  DocumentDeleteWebhookController,
+  DocumentUpdateWebhookController,
+} from './document-webhook.controller.js';
+import { DocumentTopics } from './document.jobs.js';
+import { EntityLinkIntake } from './entity-link-intake.service.js';
+import {
+  EntityLinkWebhookController,
+  EntityUnlinkWebhookController,
+} from './entity-link-webhook.controller.js';
+
+/** CDokumente → xAI: document webhooks, entity link webhooks, document sync and delete. */
+@Module({
+  imports: [
+    registerTopicQueues(DocumentTopics.Create, DocumentTopics.Update, DocumentTopics.Delete),
+    EspoCrmModule,
+    XaiModule,
+  ],
+  controllers: [
+    DocumentCreateWebhookController,
+    DocumentUpdateWebhookController,
+    DocumentDeleteWebhookController,
+    EntityLinkWebhookController,
+    EntityUnlinkWebhookController,
+  ],
+  providers: [
+    DocumentSyncService,
+    DocumentSyncProcessor,
+    DocumentDeleteProcessor,
+    EntityLinkIntake,
+  ],
+})
+export class DocumentsModule {}
