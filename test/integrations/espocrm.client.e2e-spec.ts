@@ -232,4 +232,143 @@ describe('EspoCrmClient against the EspoCRM fake', () => {
     expect(b).toEqual(a);
     expect(fake.count('GET', '/api/v1/Metadata')).toBe(1);
   });
+  describe('retries', () => {
+    it('resends a create that EspoCRM refused with 503, making one record', async () => {
+      fake.setFaults([{ route: 'POST /api/v1/:entity', status: 503, times: 1 }]);
+      const rec = await client.create('CDokumente', { name: 'once' });
+      expect(fake.count('POST', '/api/v1/:entity')).toBe(2);
+      expect(fake.records('CDokumente').map((d) => d.id)).toEqual([rec.id]);
+    });
+
+    it('does not resend a create whose answer was lost, so no duplicate appears', async () => {
+      fake.setFaults([
+        { route: 'POST /api/v1/:entity', status: 500, applyThenFail: true, times: 1 },
+      ]);
+      await expect(client.create('CDokumente', { name: 'maybe' })).rejects.toBeInstanceOf(
+        TransientUpstreamError,
+      );
+      fake.setFaults([{ route: 'POST /api/v1/:entity', dropRate: 1, times: 1 }]);
+      await expect(client.create('CDokumente', { name: 'dropped' })).rejects.toBeInstanceOf(
+        TransientUpstreamError,
+      );
+      expect(fake.count('POST', '/api/v1/:entity')).toBe(2);
+      expect(fake.records('CDokumente').map((d) => d.name)).toEqual(['maybe']);
+    });
+
+    it('treats a 404 on the retry of a delete whose answer was lost as done', async () => {
+      const rec = fake.put('Task', { name: 't' });
+      fake.setFaults([
+        { route: 'DELETE /api/v1/:entity/:id', status: 503, applyThenFail: true, times: 1 },
+      ]);
+      await client.delete('Task', rec.id);
+      expect(fake.count('DELETE', '/api/v1/:entity/:id')).toBe(2);
+      expect(fake.get('Task', rec.id)).toBeUndefined();
+    });
+
+    it('still reports a 404 for a delete of a record that never existed', async () => {
+      await expect(client.delete('Task', '0000000000000000a')).rejects.toBeInstanceOf(
+        UpstreamNotFoundError,
+      );
+      expect(fake.count('DELETE', '/api/v1/:entity/:id')).toBe(1);
+    });
+
+    it('retries a read that timed out', async () => {
+      const slow = newClient({ ESPOCRM_API_TIMEOUT_SECONDS: '1' });
+      const rec = fake.put('Account', { name: 'A' });
+      fake.setFaults([{ route: 'GET /api/v1/:entity/:id', timeoutRate: 1, times: 1 }]);
+      expect(await slow.get('Account', rec.id)).toMatchObject({ name: 'A' });
+      expect(fake.count('GET', '/api/v1/:entity/:id')).toBe(2);
+    });
+
+    it('retries a 429 after its Retry-After', async () => {
+      fake.setFaults([
+        { route: 'GET /api/v1/:entity', status: 429, retryAfterSeconds: 0, times: 1 },
+      ]);
+      expect((await client.list('Account')).total).toBe(0);
+      expect(fake.count('GET', '/api/v1/:entity')).toBe(2);
+    });
+
+    it('does not retry a 401 and keeps the key out of the error', async () => {
+      const wrongKey = newClient({ ESPOCRM_API_KEY: 'wrong-key-d41d8cd9' });
+      const err = (await wrongKey.list('Account').catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(UpstreamUnauthorizedError);
+      expect(err.message).not.toContain('wrong-key-d41d8cd9');
+      expect(fake.count('GET', '/api/v1/:entity')).toBe(1);
+    });
+  });
+
+  describe('paging', () => {
+    it('pages with the caller’s smaller maxSize and where', async () => {
+      for (let i = 0; i < 130; i++)
+        fake.put('CDokumente', { name: `D${i}`, fileStatus: i % 2 ? 'neu' : 'synced' });
+      const seen = await collect(
+        client.listAll<CDokumente>('CDokumente', {
+          where: [{ type: 'equals', attribute: 'fileStatus', value: 'neu' }],
+          maxSize: 50,
+        }),
+      );
+      expect(seen).toHaveLength(65);
+      expect(seen.every((d) => d.fileStatus === 'neu')).toBe(true);
+      expect(fake.count('GET', '/api/v1/:entity')).toBe(2);
+    });
+
+    it('misses none of the existing records while new ones are created between pages', async () => {
+      const before = Array.from(
+        { length: 250 },
+        (_, i) => fake.put('CBeteiligte', { name: `B${i}` }).id,
+      );
+      const seen: string[] = [];
+      for await (const rec of client.listAll('CBeteiligte')) {
+        seen.push(rec.id);
+        if (seen.length === 1)
+          for (let i = 0; i < 10; i++) fake.put('CBeteiligte', { name: `new${i}` });
+      }
+      expect(seen).toEqual(expect.arrayContaining(before));
+      expect(new Set(seen).size).toBe(seen.length);
+    });
+
+    it('pages related records past 200', async () => {
+      const klage = fake.put('CVmhRaeumungsklage', { name: 'K' }).id;
+      const ids = Array.from(
+        { length: 230 },
+        (_, i) => fake.put('CDokumente', { name: `D${i}` }).id,
+      );
+      fake.linkRecords('CVmhRaeumungsklage', klage, 'dokumente', ids);
+      const seen = await collect(client.listAllRelated('CVmhRaeumungsklage', klage, 'dokumente'));
+      expect(seen.map((d) => d.id).sort()).toEqual([...ids].sort());
+      expect(fake.count('GET', '/api/v1/:entity/:id/:link')).toBe(2);
+    });
+
+    it('stops after an empty first page', async () => {
+      expect(await collect(client.listAll('Task'))).toEqual([]);
+      expect(fake.count('GET', '/api/v1/:entity')).toBe(1);
+    });
+  });
+
+  describe('metadata cache', () => {
+    it('asks again for every call when the TTL is 0', async () => {
+      const uncached = newClient({ ESPOCRM_METADATA_TTL_SECONDS: '0' });
+      await uncached.getMetadata();
+      await uncached.getMetadata();
+      expect(fake.count('GET', '/api/v1/Metadata')).toBe(2);
+    });
+
+    it('shares one request between concurrent callers and caches per key', async () => {
+      await Promise.all([client.getMetadata(), client.getMetadata(), client.getMetadata('scopes')]);
+      expect(fake.count('GET', '/api/v1/Metadata')).toBe(2);
+    });
+
+    it('does not cache a failure', async () => {
+      fake.setFaults([{ route: 'GET /api/v1/Metadata', status: 400, times: 1 }]);
+      await expect(client.getMetadata()).rejects.toBeInstanceOf(PermanentUpstreamError);
+      expect(await client.getMetadata()).toHaveProperty('entityDefs');
+      expect(fake.count('GET', '/api/v1/Metadata')).toBe(2);
+    });
+  });
+
+  it('sends nothing to link or unlink an empty list', async () => {
+    await client.link('CVmhRaeumungsklage', 'x', 'dokumente', []);
+    await client.unlink('CVmhRaeumungsklage', 'x', 'dokumente', []);
+    expect(fake.requests).toHaveLength(0);
+  });
 });

@@ -22,6 +22,7 @@ export interface LinkDefMeta {
 export interface EntityDefs {
   fields: Record<string, FieldDef>;
   links: Record<string, LinkDefMeta>;
+  collection?: { orderBy: string; order: 'asc' | 'desc' };
 }
 
 const base: Record<string, FieldDef> = {
@@ -168,8 +169,13 @@ export function buildEntityDefs(documentParents: string[]): Record<string, Entit
       links: {},
     },
   };
+  for (const d of Object.values(defs)) d.collection = { orderBy: 'createdAt', order: 'desc' };
   for (const parent of documentParents) {
-    defs[parent] ??= { fields: { ...base, xaiCollectionId: { type: 'varchar' } }, links: {} };
+    defs[parent] ??= {
+      fields: { ...base, xaiCollectionId: { type: 'varchar' } },
+      links: {},
+      collection: { orderBy: 'createdAt', order: 'desc' },
+    };
     defs[parent].links.dokumente = {
       type: 'manyMany',
       entity: 'CDokumente',

@@ -479,7 +479,8 @@ export class EspoCrmFake extends FakeServer {
         if (orderBy === 'modifiedAt') return (a.modifiedSeq - b.modifiedSeq) * dir;
         if (orderBy === 'createdAt') return (a.createdSeq - b.createdSeq) * dir;
       }
-      return a.createdSeq - b.createdSeq;
+      // EspoCRM's default order for entities made in the Entity Manager: newest first.
+      return orderBy ? a.createdSeq - b.createdSeq : b.createdSeq - a.createdSeq;
     });
     const page = matched.slice(params.offset, params.offset + maxSize);
     return { total: matched.length, list: page.map((r) => this.view(entity, r, params.select)) };
