@@ -85,6 +85,8 @@ export class AppConfig {
     cron: string;
     kuerzel: string[];
     advowareWriteAllowed: boolean;
+    /** The cron's `full_content`; false sends Google only "Termin" and the times. */
+    fullContent: boolean;
     windowDaysBack: number;
     windowDaysAhead: number;
     employeeEmailDomain?: string;
@@ -178,6 +180,7 @@ export class AppConfig {
       cron: e.CALENDAR_SYNC_CRON,
       kuerzel: list(e.CALENDAR_SYNC_KUERZEL),
       advowareWriteAllowed: e.CALENDAR_ADVOWARE_WRITE_ALLOWED,
+      fullContent: e.CALENDAR_SYNC_FULL_CONTENT,
       windowDaysBack: e.CALENDAR_WINDOW_DAYS_BACK,
       windowDaysAhead: e.CALENDAR_WINDOW_DAYS_AHEAD,
       employeeEmailDomain: e.CALENDAR_EMPLOYEE_EMAIL_DOMAIN,

@@ -128,6 +128,8 @@ export class EnvironmentVariables {
   @Transform(toBool) @IsBoolean() CALENDAR_SYNC_ENABLED: boolean = true;
   @IsOptional() @IsString() CALENDAR_SYNC_KUERZEL: string = '';
   @Transform(toBool) @IsBoolean() CALENDAR_ADVOWARE_WRITE_ALLOWED: boolean = false;
+  /** What the cron sends to Google: everything, or only "Termin" and the times (privacy). */
+  @Transform(toBool) @IsBoolean() CALENDAR_SYNC_FULL_CONTENT: boolean = true;
   @Transform(toInt) @IsInt() @Min(0) CALENDAR_WINDOW_DAYS_BACK: number = 30;
   @Transform(toInt) @IsInt() @Min(1) CALENDAR_WINDOW_DAYS_AHEAD: number = 365;
   @IsOptional() @IsString() CALENDAR_EMPLOYEE_EMAIL_DOMAIN?: string;
