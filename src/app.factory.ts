@@ -13,6 +13,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module.js';
 import { AppConfig } from './config/app-config.js';
 import { HubLogger } from './core/logging/hub-logger.js';
+import { mountQueueDashboard } from './console/queue-dashboard.js';
 
 export function createLogger(config: AppConfig): HubLogger {
   return new HubLogger({ json: config.log.format === 'json', level: config.log.level, secrets: config.secrets });
@@ -31,6 +32,7 @@ export async function createApp(
     abortOnError: false,
   });
   configureApp(app, config);
+  if (config.http.queueDashboardEnabled && config.runsHttp) mountQueueDashboard(app, config);
   await app.init();
   return app;
 }

@@ -1,5 +1,14 @@
 import { Module } from '@nestjs/common';
+import { EspoCrmModule } from '../integrations/espocrm/espocrm.module.js';
 import { ConsoleController } from './console.controller.js';
+import { EntityStatusService } from './entity-status.service.js';
+import { MetricsController } from './metrics.controller.js';
+import { QueueConsoleService } from './queue-console.service.js';
 
-@Module({ controllers: [ConsoleController] })
+/** The operators' console under /_console, behind OPS_API_KEY (the dashboard: queue-dashboard.ts). */
+@Module({
+  imports: [EspoCrmModule],
+  controllers: [ConsoleController, MetricsController],
+  providers: [QueueConsoleService, EntityStatusService],
+})
 export class ConsoleModule {}

@@ -1,4 +1,10 @@
-import { Global, Inject, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
@@ -62,7 +68,11 @@ export class CoreModule implements OnApplicationBootstrap {
         return [];
       }
     });
-    await Promise.all([...queues.map((q) => q.isReady()), whenReady(this.redis), whenReady(this.cache)]);
+    await Promise.all([
+      ...queues.map((q) => q.isReady()),
+      whenReady(this.redis),
+      whenReady(this.cache),
+    ]);
   }
 }
 

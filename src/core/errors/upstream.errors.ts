@@ -109,7 +109,11 @@ export function isNetworkError(err: unknown): boolean {
  * Parses `Retry-After` (seconds or an HTTP date) into milliseconds, capped,
  * because an upstream asking for an hour must not park a worker for an hour.
  */
-export function parseRetryAfter(value: unknown, capMs = 60_000, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: unknown,
+  capMs = 60_000,
+  now = Date.now(),
+): number | undefined {
   if (typeof value !== 'string' && typeof value !== 'number') return undefined;
   const s = String(value).trim();
   if (s === '') return undefined;

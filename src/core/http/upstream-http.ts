@@ -1,5 +1,10 @@
 import { Logger } from '@nestjs/common';
-import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
+import axios, {
+  AxiosError,
+  type AxiosInstance,
+  type AxiosRequestConfig,
+  type AxiosResponse,
+} from 'axios';
 import {
   TransientUpstreamError,
   type UpstreamError,
@@ -26,7 +31,9 @@ export function defaultRouteOf(path: string): string {
   return path
     .split('?')[0]
     .split('/')
-    .map((seg) => (/^[0-9]+$|^[0-9a-f]{8,}$|^[a-z]+_[0-9a-f-]{8,}$|^[0-9a-f-]{36}$/i.test(seg) ? ':id' : seg))
+    .map((seg) =>
+      /^[0-9]+$|^[0-9a-f]{8,}$|^[a-z]+_[0-9a-f-]{8,}$|^[0-9a-f-]{36}$/i.test(seg) ? ':id' : seg,
+    )
     .join('/');
 }
 
@@ -54,11 +61,15 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): AxiosInstance 
   });
 
   const observe = (config: AxiosRequestConfig | undefined, status: number | string) => {
-    const startedAt = (config as (AxiosRequestConfig & { startedAt?: number }) | undefined)?.startedAt;
+    const startedAt = (config as (AxiosRequestConfig & { startedAt?: number }) | undefined)
+      ?.startedAt;
     const seconds = startedAt ? (performance.now() - startedAt) / 1000 : 0;
     const method = (config?.method ?? 'get').toUpperCase();
     const route = routeOf(config?.url ?? '');
-    options.metrics.upstream.observe({ system: options.system, route, method, status: String(status) }, seconds);
+    options.metrics.upstream.observe(
+      { system: options.system, route, method, status: String(status) },
+      seconds,
+    );
     logger.debug(`${method} ${config?.url ?? ''} → ${status} in ${Math.round(seconds * 1000)} ms`);
   };
 
@@ -95,12 +106,19 @@ export function toUpstreamError(
   }
   // No answer: timeout, refused, reset. The request may or may not have reached the
   // upstream, which is why every create in the hub looks for its reference first.
-  const kind = err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' ? 'timeout' : (err.code ?? 'network error');
-  const e = new TransientUpstreamError(options.system, `${options.system} ${kind} on ${method} ${path}`, {
-    method,
-    path,
-    reason: kind,
-  });
+  const kind =
+    err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT'
+      ? 'timeout'
+      : (err.code ?? 'network error');
+  const e = new TransientUpstreamError(
+    options.system,
+    `${options.system} ${kind} on ${method} ${path}`,
+    {
+      method,
+      path,
+      reason: kind,
+    },
+  );
   (e as { code?: string }).code = err.code;
   return e;
 }
@@ -111,7 +129,11 @@ function reasonFromBody(data: unknown): string | undefined {
   if (Buffer.isBuffer(data)) return data.toString('utf8').slice(0, 300) || undefined;
   const d = data as { error?: unknown; message?: unknown };
   if (typeof d.error === 'string') return d.error;
-  if (d.error && typeof d.error === 'object' && typeof (d.error as { message?: unknown }).message === 'string') {
+  if (
+    d.error &&
+    typeof d.error === 'object' &&
+    typeof (d.error as { message?: unknown }).message === 'string'
+  ) {
     return (d.error as { message: string }).message;
   }
   if (typeof d.message === 'string') return d.message;

@@ -213,10 +213,14 @@ export class EntityLock {
   }
 
   private keepAlive(held: Held, ttl: number, key: LockKey): NodeJS.Timeout {
-    const timer = setInterval(() => {
-      held.lock
-        .extend(ttl).catch(() => this.logger.warn(`could not extend lock ${lockKeyString(key)}`));
-    }, Math.floor(ttl / 3));
+    const timer = setInterval(
+      () => {
+        held.lock
+          .extend(ttl)
+          .catch(() => this.logger.warn(`could not extend lock ${lockKeyString(key)}`));
+      },
+      Math.floor(ttl / 3),
+    );
     timer.unref();
     return timer;
   }

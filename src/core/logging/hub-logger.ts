@@ -20,7 +20,11 @@ export class HubLogger extends ConsoleLogger {
   private readonly secretPattern?: RegExp;
 
   constructor(options: { json: boolean; level: string; secrets: string[] }) {
-    super({ json: options.json, colors: !options.json && process.stdout.isTTY, logLevels: levelsFrom(options.level) });
+    super({
+      json: options.json,
+      colors: !options.json && process.stdout.isTTY,
+      logLevels: levelsFrom(options.level),
+    });
     const secrets = [...new Set(options.secrets)].sort((a, b) => b.length - a.length);
     if (secrets.length > 0) {
       this.secretPattern = new RegExp(secrets.map(escapeRegExp).join('|'), 'g');

@@ -1,5 +1,11 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Injectable, Logger, NotFoundException, BadRequestException, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  NotFoundException,
+  BadRequestException,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Job, Queue } from 'bull';
@@ -41,14 +47,19 @@ export class CronScheduler implements OnApplicationBootstrap {
     if (!this.config.runsWorkers) return;
     const instances = new Map<string, CronStep>();
     for (const w of this.discovery.getProviders()) {
-      const id = w.metatype ? (Reflect.getMetadata(STEP_METADATA, w.metatype) as string | undefined) : undefined;
+      const id = w.metatype
+        ? (Reflect.getMetadata(STEP_METADATA, w.metatype) as string | undefined)
+        : undefined;
       if (id && w.instance) instances.set(id, w.instance as CronStep);
     }
     for (const entry of STEP_CATALOG) {
       const t = entry.definition.trigger;
       if (t.type !== 'cron') continue;
       const step = instances.get(entry.functionId);
-      if (!step) throw new Error(`cron step "${entry.definition.name}" is declared but not provided by any module`);
+      if (!step)
+        throw new Error(
+          `cron step "${entry.definition.name}" is declared but not provided by any module`,
+        );
       const job = CronJob.from({
         cronTime: t.expression(this.config),
         onTick: () => void this.enqueueTick(entry.functionId, floorToSecond(new Date()), false),
@@ -60,27 +71,39 @@ export class CronScheduler implements OnApplicationBootstrap {
     void this.queue.process('*', 2, (job: Job<CronJobData>) => {
       const step = instances.get(job.name);
       if (!step) throw new Error(`no cron step ${job.name}`);
-      return runWithTrace(job.data.traceId, () => step.tick(new Date(job.data.tickTime), job.data.traceId));
+      return runWithTrace(job.data.traceId, () =>
+        step.tick(new Date(job.data.tickTime), job.data.traceId),
+      );
     });
   }
 
   /** `POST /_console/cron/trigger`: runs a cron step now, on whichever worker takes it. */
-  async trigger(functionId: string): Promise<{ status: 'triggered'; function_id: string; job_id: string }> {
+  async trigger(
+    functionId: string,
+  ): Promise<{ status: 'triggered'; function_id: string; job_id: string }> {
     const entry = STEP_CATALOG.find((e) => e.functionId === functionId);
     if (!entry) throw new NotFoundException(`unknown function_id ${functionId}`);
-    if (entry.definition.trigger.type !== 'cron') throw new BadRequestException(`${functionId} is not a cron step`);
+    if (entry.definition.trigger.type !== 'cron')
+      throw new BadRequestException(`${functionId} is not a cron step`);
     const jobId = await this.enqueueTick(functionId, new Date(), true);
     return { status: 'triggered', function_id: functionId, job_id: jobId };
   }
 
   private async enqueueTick(functionId: string, tick: Date, manual: boolean): Promise<string> {
-    const jobId = manual ? `${functionId}@manual:${randomUUID()}` : `${functionId}@${tick.toISOString()}`;
+    const jobId = manual
+      ? `${functionId}@manual:${randomUUID()}`
+      : `${functionId}@${tick.toISOString()}`;
     const traceId = manual ? `manual-${randomUUID()}` : `cron-${functionId}-${tick.toISOString()}`;
     try {
       await this.queue.add(
         functionId,
         { traceId, tickTime: tick.toISOString(), manual },
-        { jobId, attempts: 1, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
+        {
+          jobId,
+          attempts: 1,
+          removeOnComplete: { age: 86_400 },
+          removeOnFail: { age: 7 * 86_400 },
+        },
       );
     } catch (err) {
       this.logger.error(`could not enqueue tick ${jobId}: ${(err as Error).message}`);

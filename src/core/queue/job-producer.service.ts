@@ -99,7 +99,12 @@ export class JobProducer {
       const keys = [...byKey.keys()];
       let flags: number[];
       try {
-        flags = (await this.redis.eval(CLAIM_KEYS, keys.length, ...keys, this.config.queue.dedupeTtlSeconds)) as number[];
+        flags = (await this.redis.eval(
+          CLAIM_KEYS,
+          keys.length,
+          ...keys,
+          this.config.queue.dedupeTtlSeconds,
+        )) as number[];
       } catch (err) {
         throw new QueueUnavailableError((err as Error).message);
       }
@@ -127,15 +132,18 @@ export class JobProducer {
     }
     const coalesced = payloads.length - selected.length;
     this.metrics.webhookEvents.inc({ topic: topic.name, result: 'enqueued' }, selected.length);
-    if (coalesced > 0) this.metrics.webhookEvents.inc({ topic: topic.name, result: 'coalesced' }, coalesced);
+    if (coalesced > 0)
+      this.metrics.webhookEvents.inc({ topic: topic.name, result: 'coalesced' }, coalesced);
     return { enqueued: selected.length, coalesced };
   }
 
   private assertReady(queue: Queue): void {
-    if (this.redis.status !== 'ready') throw new QueueUnavailableError(`redis is ${this.redis.status}`);
+    if (this.redis.status !== 'ready')
+      throw new QueueUnavailableError(`redis is ${this.redis.status}`);
     // Bull's command connection skips ioredis' ready check, so 'connect' is as good as ready.
     const status = queue.client.status;
-    if (status !== 'ready' && status !== 'connect') throw new QueueUnavailableError(`queue redis is ${status}`);
+    if (status !== 'ready' && status !== 'connect')
+      throw new QueueUnavailableError(`queue redis is ${status}`);
   }
 }
 

@@ -74,7 +74,9 @@ function clientsOf(config: AppConfig): Set<Redis> {
     }),
     BullModule.registerQueue({ name: CRON_QUEUE }),
   ],
-  providers: [{ provide: BULL_CLIENTS, inject: [AppConfig], useFactory: (c: AppConfig) => clientsOf(c) }],
+  providers: [
+    { provide: BULL_CLIENTS, inject: [AppConfig], useFactory: (c: AppConfig) => clientsOf(c) },
+  ],
   exports: [BullModule, BULL_CLIENTS],
 })
 export class QueueModule {}

@@ -25,7 +25,9 @@ describe('classifyError', () => {
   });
 
   it('treats network errors as transient', () => {
-    expect(classifyError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe('transient');
+    expect(classifyError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(
+      'transient',
+    );
   });
 
   it('treats validation errors and unknown bugs as permanent', () => {

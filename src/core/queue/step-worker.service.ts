@@ -5,7 +5,12 @@ import type { Redis } from 'ioredis';
 import { AppConfig } from '../../config/app-config.js';
 import { HubMetrics } from '../metrics/hub-metrics.js';
 import { REDIS } from '../redis/redis.module.js';
-import { STEP_CATALOG, STEP_METADATA, type CatalogEntry, type QueueStep } from '../steps/step.decorator.js';
+import {
+  STEP_CATALOG,
+  STEP_METADATA,
+  type CatalogEntry,
+  type QueueStep,
+} from '../steps/step.decorator.js';
 import { runWithTrace } from '../trace/trace-context.js';
 import { JobProducer } from './job-producer.service.js';
 import { classifyError } from './retry-policy.js';
@@ -43,13 +48,18 @@ export class StepWorker implements OnApplicationBootstrap {
       if (trigger.type !== 'queue') continue;
       const step = instances.get(entry.functionId) as QueueStep<JobPayload> | undefined;
       if (!step) {
-        throw new Error(`queue step "${entry.definition.name}" is declared but not provided by any module`);
+        throw new Error(
+          `queue step "${entry.definition.name}" is declared but not provided by any module`,
+        );
       }
-      const concurrency = entry.definition.concurrency?.(this.config) ?? this.config.queue.concurrency;
+      const concurrency =
+        entry.definition.concurrency?.(this.config) ?? this.config.queue.concurrency;
       for (const topic of trigger.topics) {
         const queue = this.producer.queueFor(topic);
         this.processing.add(queue);
-        void queue.process(topic.job, concurrency, (job: Job<JobPayload>) => this.run(entry, step, job));
+        void queue.process(topic.job, concurrency, (job: Job<JobPayload>) =>
+          this.run(entry, step, job),
+        );
       }
     }
   }
@@ -69,9 +79,14 @@ export class StepWorker implements OnApplicationBootstrap {
    * After a deferral, one delayed check per entity: if the holder died without its
    * trailing run, the check finds the pending event once the lock has expired.
    */
-  private async schedulePendingCheck(entry: CatalogEntry, job: Job<JobPayload>, lockKey: string): Promise<void> {
+  private async schedulePendingCheck(
+    entry: CatalogEntry,
+    job: Job<JobPayload>,
+    lockKey: string,
+  ): Promise<void> {
     const trigger = entry.definition.trigger;
-    const topic = trigger.type === 'queue' ? trigger.topics.find((t) => t.job === job.name) : undefined;
+    const topic =
+      trigger.type === 'queue' ? trigger.topics.find((t) => t.job === job.name) : undefined;
     if (!topic) return;
     const { dedupeKey: _ignored, ...data } = job.data as JobPayload & { dedupeKey?: string };
     await this.producer.enqueue(topic, [{ ...data, pendingCheck: true }], {
@@ -80,7 +95,11 @@ export class StepWorker implements OnApplicationBootstrap {
     });
   }
 
-  private async run(entry: CatalogEntry, step: QueueStep<JobPayload>, job: Job<JobPayload>): Promise<unknown> {
+  private async run(
+    entry: CatalogEntry,
+    step: QueueStep<JobPayload>,
+    job: Job<JobPayload>,
+  ): Promise<unknown> {
     const traceId = job.data.traceId ?? `job-${job.id}`;
     return runWithTrace(traceId, async () => {
       const labels = { queue: job.queue.name, job: job.name };
@@ -88,10 +107,18 @@ export class StepWorker implements OnApplicationBootstrap {
       const dedupeKey = (job.data as Partial<EntityEvent>).dedupeKey;
       if (dedupeKey) await this.redis.del(dedupeKey);
       try {
-        const result = await step.handle(job.data, { id: job.id, attemptsMade: job.attemptsMade, name: job.name });
+        const result = await step.handle(job.data, {
+          id: job.id,
+          attemptsMade: job.attemptsMade,
+          name: job.name,
+        });
         const outcome = result as Partial<LockOutcome> | undefined;
-        if (outcome?.status === 'deferred' && outcome.key) await this.schedulePendingCheck(entry, job, outcome.key);
-        this.metrics.jobs.inc({ ...labels, outcome: outcome?.status === 'deferred' ? 'deferred' : 'completed' });
+        if (outcome?.status === 'deferred' && outcome.key)
+          await this.schedulePendingCheck(entry, job, outcome.key);
+        this.metrics.jobs.inc({
+          ...labels,
+          outcome: outcome?.status === 'deferred' ? 'deferred' : 'completed',
+        });
         return result;
       } catch (err) {
         const klass = classifyError(err);
@@ -107,7 +134,9 @@ export class StepWorker implements OnApplicationBootstrap {
           try {
             await step.onFailure(job.data, err, { final, attemptsMade: job.attemptsMade + 1 });
           } catch (hookErr) {
-            this.logger.error(`recording the failure of job ${job.id} failed: ${(hookErr as Error).message}`);
+            this.logger.error(
+              `recording the failure of job ${job.id} failed: ${(hookErr as Error).message}`,
+            );
           }
         }
         throw err;

@@ -22,14 +22,32 @@ export interface Topic<P extends JobPayload = JobPayload> {
   readonly job: string;
   /** Phantom field that carries the payload type; never set. */
   readonly payload?: P;
+  /** Checks a hand-made payload (`POST /_console/invoke`); answers the problem or undefined. */
+  readonly validate: (data: Record<string, unknown>) => string | undefined;
 }
 
-export function defineTopic<P extends JobPayload>(name: string): Topic<P> {
+const ESPO_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The check for the common payload: one EspoCRM entity id. */
+export function validateEntityEvent(data: Record<string, unknown>): string | undefined {
+  return typeof data.entityId === 'string' && ESPO_ID.test(data.entityId)
+    ? undefined
+    : 'data.entityId must be an EspoCRM id';
+}
+
+/**
+ * Defines a topic; `validate` defaults to the entity-event check, so a topic with
+ * another payload passes its own.
+ */
+export function defineTopic<P extends JobPayload>(
+  name: string,
+  validate: (data: Record<string, unknown>) => string | undefined = validateEntityEvent,
+): Topic<P> {
   const parts = name.split('.');
   if (parts.length < 2 || parts.some((p) => !/^[a-z][a-z0-9_]*$/.test(p))) {
     throw new Error(`topic "${name}" must be lower-case and dotted, e.g. vmh.document.update`);
   }
-  return { name, queue: parts.slice(0, -1).join('-'), job: parts[parts.length - 1] };
+  return { name, queue: parts.slice(0, -1).join('-'), job: parts[parts.length - 1], validate };
 }
 
 /** The queue that runs cron ticks; its jobs are named by function id. */

@@ -45,7 +45,8 @@ class RedisCloser implements OnApplicationShutdown {
     {
       provide: REDIS,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => withQuietErrors(new Redis(redisOptions(config, config.redis.db))),
+      useFactory: (config: AppConfig) =>
+        withQuietErrors(new Redis(redisOptions(config, config.redis.db))),
     },
     {
       provide: REDIS_CACHE,

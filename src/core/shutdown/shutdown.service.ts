@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../../config/app-config.js';
@@ -28,7 +34,10 @@ export class ShutdownService implements BeforeApplicationShutdown, OnApplication
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     const started = Date.now();
     for (const job of this.scheduler.getCronJobs().values()) void job.stop();
-    const queues = [...this.worker.activeQueues, ...(this.config.runsWorkers ? [this.cron.cronQueue] : [])];
+    const queues = [
+      ...this.worker.activeQueues,
+      ...(this.config.runsWorkers ? [this.cron.cronQueue] : []),
+    ];
     const drained = await Promise.race([
       Promise.allSettled(queues.map((q) => q.pause(true, false))).then(() => true),
       sleep(this.config.shutdownDrainMs).then(() => false),

@@ -38,19 +38,25 @@ export class StepRegistry implements OnModuleInit {
   }
 
   list(): FunctionInfo[] {
-    return STEP_CATALOG.map((e) => describe(e, this.config)).sort((a, b) => a.function_id.localeCompare(b.function_id));
+    return STEP_CATALOG.map((e) => describe(e, this.config)).sort((a, b) =>
+      a.function_id.localeCompare(b.function_id),
+    );
   }
 }
 
 export function findUnprocessedTopics(catalog: CatalogEntry[]): string[] {
   const processed = new Set<string>();
   for (const e of catalog) {
-    if (e.definition.trigger.type === 'queue') e.definition.trigger.topics.forEach((t) => processed.add(t.name));
+    if (e.definition.trigger.type === 'queue')
+      e.definition.trigger.topics.forEach((t) => processed.add(t.name));
   }
   const problems: string[] = [];
   for (const e of catalog) {
     for (const t of e.definition.enqueues ?? []) {
-      if (!processed.has(t.name)) problems.push(`topic ${t.name} is enqueued by "${e.definition.name}" but no step processes it`);
+      if (!processed.has(t.name))
+        problems.push(
+          `topic ${t.name} is enqueued by "${e.definition.name}" but no step processes it`,
+        );
     }
   }
   return problems;

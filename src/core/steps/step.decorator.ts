@@ -41,7 +41,10 @@ export function functionIdOf(name: string): string {
 
 export const http = (method: string, path: string): StepTrigger => ({ type: 'http', method, path });
 export const queue = (...topics: Topic[]): StepTrigger => ({ type: 'queue', topics });
-export const cron = (expression: (config: AppConfig) => string): StepTrigger => ({ type: 'cron', expression });
+export const cron = (expression: (config: AppConfig) => string): StepTrigger => ({
+  type: 'cron',
+  expression,
+});
 
 /**
  * Declares a handler as a step of the old system's vocabulary, once, where it
@@ -60,12 +63,19 @@ export function Step(definition: StepDefinition): ClassDecorator {
 
 /** What a queue step implements; the worker wraps `handle` with trace, dedupe and retry policy. */
 export interface QueueStep<P = unknown> {
-  handle(payload: P, job: { id: string | number; attemptsMade: number; name: string }): Promise<unknown>;
+  handle(
+    payload: P,
+    job: { id: string | number; attemptsMade: number; name: string },
+  ): Promise<unknown>;
   /**
    * Called when an attempt fails; `final` when no retry follows (permanent error or
    * attempts exhausted), so the step can record the failure on the EspoCRM record.
    */
-  onFailure?(payload: P, error: unknown, info: { final: boolean; attemptsMade: number }): Promise<void>;
+  onFailure?(
+    payload: P,
+    error: unknown,
+    info: { final: boolean; attemptsMade: number },
+  ): Promise<void>;
 }
 
 /** What a cron step implements: the tick only enqueues or does cheap work. */

@@ -16,8 +16,10 @@ export class TraceMiddleware implements NestMiddleware {
     (req as Request & { traceId?: string }).traceId = traceId;
     res.setHeader('X-Request-Id', traceId);
     const path = req.originalUrl.split('?')[0];
-    if (path.startsWith('/vmh/webhook/')) {
-      res.on('finish', () => this.metrics.webhooks.inc({ route: path, status: String(res.statusCode) }));
+    if (path.includes('/webhook/') || path.endsWith('/webhook')) {
+      res.on('finish', () =>
+        this.metrics.webhooks.inc({ route: path, status: String(res.statusCode) }),
+      );
     }
     runWithTrace(traceId, next);
   }

@@ -26,7 +26,11 @@ export function verifyEspoSignature(
 }
 
 /** What EspoCRM sends, for tests, the sandbox and the benchmark. */
-export function signEspoWebhook(webhookId: string, secret: string, rawBody: Buffer | string): string {
+export function signEspoWebhook(
+  webhookId: string,
+  secret: string,
+  rawBody: Buffer | string,
+): string {
   const hex = createHmac('sha256', secret).update(rawBody).digest('hex');
   return Buffer.from(`${webhookId}:${hex}`, 'utf8').toString('base64');
 }

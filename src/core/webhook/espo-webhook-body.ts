@@ -4,8 +4,7 @@
  * with the reason and nothing is enqueued.
  */
 export type ParsedWebhook =
-  | { ok: true; ids: string[]; total: number }
-  | { ok: false; reason: string };
+  { ok: true; ids: string[]; total: number } | { ok: false; reason: string };
 
 const ESPO_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const MAX_WEBHOOK_ITEMS = 1000;
@@ -13,7 +12,10 @@ export const MAX_WEBHOOK_ITEMS = 1000;
 export function parseEspoWebhookBody(body: unknown): ParsedWebhook {
   if (!Array.isArray(body)) return { ok: false, reason: 'body must be a JSON array of records' };
   if (body.length > MAX_WEBHOOK_ITEMS) {
-    return { ok: false, reason: `batch has ${body.length} records; at most ${MAX_WEBHOOK_ITEMS} are accepted` };
+    return {
+      ok: false,
+      reason: `batch has ${body.length} records; at most ${MAX_WEBHOOK_ITEMS} are accepted`,
+    };
   }
   const ids: string[] = [];
   const seen = new Set<string>();
@@ -24,7 +26,10 @@ export function parseEspoWebhookBody(body: unknown): ParsedWebhook {
     }
     const id = (item as { id?: unknown }).id;
     if (typeof id !== 'string' || !ESPO_ID.test(id)) {
-      return { ok: false, reason: `record ${i} has no valid "id" (a string of letters, digits, _ or -)` };
+      return {
+        ok: false,
+        reason: `record ${i} has no valid "id" (a string of letters, digits, _ or -)`,
+      };
     }
     if (!seen.has(id)) {
       seen.add(id);

@@ -1,4 +1,10 @@
-import { type CanActivate, type ExecutionContext, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Injectable,
+  Logger,
+  UnauthorizedException,
+} from '@nestjs/common';
 import type { Request } from 'express';
 import { AppConfig } from '../../config/app-config.js';
 import { verifyEspoSignature } from './espo-signature.js';
@@ -25,8 +31,13 @@ export class EspoWebhookGuard implements CanActivate {
       return true;
     }
     const req = context.switchToHttp().getRequest<Request & { rawBody?: Buffer }>();
-    const result = verifyEspoSignature(req.headers['signature'], req.rawBody ?? Buffer.alloc(0), secrets);
-    if (result !== 'ok') throw new UnauthorizedException(`webhook signature ${result.replace('_', ' ')}`);
+    const result = verifyEspoSignature(
+      req.headers['signature'],
+      req.rawBody ?? Buffer.alloc(0),
+      secrets,
+    );
+    if (result !== 'ok')
+      throw new UnauthorizedException(`webhook signature ${result.replace('_', ' ')}`);
     return true;
   }
 }

@@ -37,15 +37,23 @@ describe('verifyEspoSignature', () => {
   const body = Buffer.from('[{"id":"abc"}]');
 
   it('accepts the signature EspoCRM computes', () => {
-    expect(verifyEspoSignature(signEspoWebhook('wh1', 'secret-one', body), body, secrets)).toBe('ok');
+    expect(verifyEspoSignature(signEspoWebhook('wh1', 'secret-one', body), body, secrets)).toBe(
+      'ok',
+    );
   });
 
   it('tells missing, malformed, unknown and tampered apart', () => {
     expect(verifyEspoSignature(undefined, body, secrets)).toBe('missing');
     expect(verifyEspoSignature('bm90LWEtc2ln', body, secrets)).toBe('malformed');
-    expect(verifyEspoSignature(signEspoWebhook('wh2', 'secret-one', body), body, secrets)).toBe('unknown_webhook');
-    expect(verifyEspoSignature(signEspoWebhook('wh1', 'wrong', body), body, secrets)).toBe('mismatch');
+    expect(verifyEspoSignature(signEspoWebhook('wh2', 'secret-one', body), body, secrets)).toBe(
+      'unknown_webhook',
+    );
+    expect(verifyEspoSignature(signEspoWebhook('wh1', 'wrong', body), body, secrets)).toBe(
+      'mismatch',
+    );
     const tampered = Buffer.from('[{"id":"abd"}]');
-    expect(verifyEspoSignature(signEspoWebhook('wh1', 'secret-one', body), tampered, secrets)).toBe('mismatch');
+    expect(verifyEspoSignature(signEspoWebhook('wh1', 'secret-one', body), tampered, secrets)).toBe(
+      'mismatch',
+    );
   });
 });

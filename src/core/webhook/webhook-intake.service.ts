@@ -24,7 +24,11 @@ export class WebhookIntake {
     private readonly config: AppConfig,
   ) {}
 
-  async acceptEntityEvents(topic: Topic<EntityEvent>, body: unknown, traceId: string): Promise<WebhookAnswer> {
+  async acceptEntityEvents(
+    topic: Topic<EntityEvent>,
+    body: unknown,
+    traceId: string,
+  ): Promise<WebhookAnswer> {
     const parsed = parseEspoWebhookBody(body);
     if (!parsed.ok) throw new BadRequestException(parsed.reason);
     const result = await this.enqueue(
