@@ -1,0 +1,258 @@
+import { jest } from '@jest/globals';
+import { JobProducer } from '../../src/core/queue/job-producer.service.js';
+import type { CDokumente, CVmhRaeumungsklage } from '../../src/integrations/espocrm/espocrm.types.js';
+import { startEspoCrmFake, type EspoCrmFake } from '../fakes/espocrm/espocrm.fake.js';
+import { startXaiFake, type XaiFake } from '../fakes/xai/xai.fake.js';
+import { postJson, startHub, waitFor, type RunningHub } from '../support/hub.js';
+import { testEnv } from '../support/test-env.js';
+
+/**
+ * Documents into xAI collections through the whole hub: webhooks, Bull, locks,
+ * the collection manager and the document sync, against the EspoCRM and xAI fakes.
+ */
+describe('VMH documents → xAI collections (e2e)', () => {
+  jest.setTimeout(30_000);
+  let espo: EspoCrmFake;
+  let xai: XaiFake;
+  let hub: RunningHub;
+  let seq = 0;
+
+  beforeAll(async () => {
+    espo = await startEspoCrmFake();
+    xai = await startXaiFake();
+    // A short debounce, as in production (1 s there): redundant events that arrive together become one job.
+    hub = await startHub(
+      testEnv({ espocrm: espo.apiUrl, xai: xai.url }, { WORKER_CONCURRENCY: '8', WEBHOOK_DEBOUNCE_MS: '250' }),
+    );
+  });
+  afterAll(async () => {
+    await hub?.close();
+    await espo?.close();
+    await xai?.close();
+  });
+
+  const uploads = () => xai.uploadCount;
+  const post = (path: string, body: unknown) => postJson(`${hub.url}${path}`, body);
+  const link = (entityType: string, entityId: string, docIds: string[]) =>
+    docIds.map((foreignId) => ({ entityType, entityId, foreignType: 'CDokumente', foreignId }));
+
+  function newDocument(content = `content ${++seq}`, name = `akte-${seq}.txt`, type = 'text/plain'): string {
+    const dokumentId = espo.addAttachment({ name, type, text: content });
+    return espo.put<CDokumente>('CDokumente', { name, dokumentId, fileStatus: 'neu' }).id;
+  }
+
+  function newKlage(docIds: string[], name = `Räumung ${++seq}`): string {
+    const id = espo.put<CVmhRaeumungsklage>('CVmhRaeumungsklage', { name }).id;
+    if (docIds.length) espo.linkRecords('CVmhRaeumungsklage', id, 'dokumente', docIds);
+    return id;
+  }
+
+  const doc = (id: string) => espo.get<CDokumente>('CDokumente', id)!;
+  const collectionOf = (entity: string, id: string) => espo.get(entity, id)?.xaiCollectionId as string | undefined;
+
+  /** No job waiting or running in either queue, twice in a row (delayed lock checks are no-ops). */
+  async function idle(): Promise<void> {
+    const producer = hub.app.get(JobProducer);
+    let quiet = 0;
+    await waitFor(
+      async () => {
+        const counts = await Promise.all(['vmh-document', 'xai-collection'].map((q) => producer.queueFor(q).getJobCounts()));
+        const busy = counts.some((c) => c.waiting + c.active > 0);
+        quiet = busy ? 0 : quiet + 1;
+        return quiet >= 3;
+      },
+      { what: 'queues idle', intervalMs: 100 },
+    );
+  }
+
+  async function allSynced(ids: string[]): Promise<void> {
+    await waitFor(() => ids.every((id) => doc(id).fileStatus === 'synced'), { what: `${ids.length} documents synced` });
+    await idle();
+  }
+
+  async function linkKlageWithDocuments(count: number): Promise<{ klage: string; docs: string[]; collection: string }> {
+    const docs = Array.from({ length: count }, () => newDocument());
+    const klage = newKlage(docs);
+    const res = await post('/vmh/webhook/entity/link', link('CVmhRaeumungsklage', klage, docs));
+    expect(res.status).toBe(200);
+    await allSynced(docs);
+    return { klage, docs, collection: collectionOf('CVmhRaeumungsklage', klage)! };
+  }
+
+  it('uploads 20 linked documents exactly once each when entity and document webhooks arrive 3 times in random order', async () => {
+    const before = uploads();
+    const docs = Array.from({ length: 20 }, () => newDocument());
+    const klage = newKlage(docs, 'Müller ./. Schmidt');
+    const deliveries: Array<() => Promise<Response>> = [];
+    for (let i = 0; i < 3; i++) {
+      deliveries.push(() => post('/vmh/webhook/entity/link', link('CVmhRaeumungsklage', klage, docs)));
+      for (const id of docs) deliveries.push(() => post('/vmh/webhook/document/create', [{ id }]));
+    }
+    deliveries.sort(() => Math.random() - 0.5);
+    const answers = await Promise.all(deliveries.map((d) => d()));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+
+    await allSynced(docs);
+    const collection = collectionOf('CVmhRaeumungsklage', klage)!;
+    expect(xai.collection(collection)?.collection_name).toBe('CVmhRaeumungsklage - Müller ./. Schmidt');
+    expect(xai.collection(collection)?.collection_description).toContain(`espocrm_entity_id=${klage}`);
+    expect(uploads() - before).toBe(20);
+    const members = xai.members(collection);
+    expect(members).toHaveLength(20);
+    expect(new Set(members).size).toBe(20);
+    for (const id of docs) {
+      const d = doc(id);
+      expect(d.xaiCollections).toEqual([collection]);
+      expect(members).toContain(d.xaiId);
+      expect(d.xaiSyncedHash).toBe(d.md5sum);
+    }
+    expect(xai.collections().filter((c) => c.collection_description?.includes(klage))).toHaveLength(1);
+  });
+
+  it('uploads a changed file once and a document whose description changed not at all', async () => {
+    const { docs, collection } = await linkKlageWithDocuments(3);
+    const [changed, described] = docs;
+    const oldFile = doc(changed).xaiId!;
+    const before = uploads();
+
+    const dokumentId = espo.addAttachment({ name: 'akte-neu.txt', type: 'text/plain', text: 'a new version' });
+    espo.patch('CDokumente', changed, { dokumentId, fileStatus: 'geändert' });
+    espo.patch('CDokumente', described, { description: 'nur die Beschreibung' });
+    for (let i = 0; i < 3; i++) await post('/vmh/webhook/document/update', [{ id: changed }, { id: described }]);
+    await allSynced([changed]);
+
+    expect(uploads() - before).toBe(1);
+    const newFile = doc(changed).xaiId!;
+    expect(newFile).not.toBe(oldFile);
+    expect(xai.members(collection)).toContain(newFile);
+    expect(xai.members(collection)).not.toContain(oldFile);
+    expect(xai.file(oldFile)).toBeDefined();
+    expect(doc(described).fileStatus).toBe('synced');
+  });
+
+  it('uploads a document linked to two entities once, and unlinking one removes only that membership', async () => {
+    const id = newDocument();
+    const klage = newKlage([id]);
+    const account = espo.put('Account', { name: 'ACME Hausverwaltung' }).id;
+    espo.linkRecords('Account', account, 'dokumente', id);
+    const before = uploads();
+    await post('/vmh/webhook/entity/link', [
+      ...link('CVmhRaeumungsklage', klage, [id]),
+      { entityType: 'CDokumente', entityId: id, foreignType: 'Account', foreignId: account },
+    ]);
+    await waitFor(() => doc(id).fileStatus === 'synced' && (doc(id).xaiCollections ?? []).length === 2, {
+      what: 'two memberships',
+    });
+    await idle();
+    const klageCollection = collectionOf('CVmhRaeumungsklage', klage)!;
+    const accountCollection = collectionOf('Account', account)!;
+    const file = doc(id).xaiId!;
+    expect(uploads() - before).toBe(1);
+    expect(xai.members(klageCollection)).toEqual([file]);
+    expect(xai.members(accountCollection)).toEqual([file]);
+
+    espo.unlinkRecords('Account', account, 'dokumente', id);
+    await post('/vmh/webhook/entity/unlink', link('Account', account, [id]));
+    await waitFor(() => (doc(id).xaiCollections ?? []).length === 1, { what: 'one membership left' });
+    await idle();
+    expect(xai.members(accountCollection)).toEqual([]);
+    expect(xai.members(klageCollection)).toEqual([file]);
+    expect(xai.file(file)).toBeDefined();
+    expect(xai.count('DELETE', '/v1/files/:id')).toBe(0);
+    expect(uploads() - before).toBe(1);
+  });
+
+  it('recreates a collection deleted on the xAI side and re-adds its documents without uploading them again', async () => {
+    const { klage, docs, collection } = await linkKlageWithDocuments(4);
+    expect(xai.deleteCollectionDirectly(collection)).toBe(true);
+    const before = uploads();
+
+    await post('/vmh/webhook/entity/link', link('CVmhRaeumungsklage', klage, docs));
+    await waitFor(() => {
+      const now = collectionOf('CVmhRaeumungsklage', klage);
+      return now !== collection && docs.every((id) => doc(id).xaiCollections?.[0] === now);
+    }, { what: 'documents in the recreated collection' });
+    await idle();
+
+    const recreated = collectionOf('CVmhRaeumungsklage', klage)!;
+    expect(xai.collection(recreated)).toBeDefined();
+    expect(new Set(xai.members(recreated))).toEqual(new Set(docs.map((id) => doc(id).xaiId)));
+    expect(uploads() - before).toBe(0);
+  });
+
+  it('removes a deleted document from every collection and never deletes its file', async () => {
+    const { docs, collection } = await linkKlageWithDocuments(2);
+    const [gone, kept] = docs;
+    const account = espo.put('Account', { name: 'Zweite Akte' }).id;
+    espo.linkRecords('Account', account, 'dokumente', gone);
+    await post('/vmh/webhook/entity/link', link('Account', account, [gone]));
+    await waitFor(() => (doc(gone).xaiCollections ?? []).length === 2, { what: 'second membership' });
+    await idle();
+    const accountCollection = collectionOf('Account', account)!;
+    const file = doc(gone).xaiId!;
+
+    // EspoCRM deletes the record (and its links) before the webhook fires; the body is only the id.
+    espo.remove('CDokumente', gone);
+    const res = await post('/vmh/webhook/document/delete', [{ id: gone }]);
+    expect(res.status).toBe(200);
+    await waitFor(() => !xai.members(collection).includes(file) && !xai.members(accountCollection).includes(file), {
+      what: 'memberships removed',
+    });
+    await idle();
+    expect(xai.members(collection)).toEqual([doc(kept).xaiId]);
+    expect(xai.file(file)).toBeDefined();
+    expect(xai.count('DELETE', '/v1/files/:id')).toBe(0);
+  });
+
+  it('removes the memberships listed on the record when the delete webhook arrives before the record is gone', async () => {
+    const { docs, collection } = await linkKlageWithDocuments(1);
+    const file = doc(docs[0]).xaiId!;
+    await post('/vmh/webhook/document/delete', [{ id: docs[0] }]);
+    await waitFor(() => !xai.members(collection).includes(file), { what: 'membership removed' });
+    await idle();
+    expect(doc(docs[0]).xaiId ?? null).toBeNull();
+    expect(doc(docs[0]).xaiCollections).toEqual([]);
+    expect(xai.file(file)).toBeDefined();
+  });
+
+  it('costs 0 uploads and a few EspoCRM reads for 100 redundant update events of an unchanged document', async () => {
+    const { docs } = await linkKlageWithDocuments(1);
+    const [id] = docs;
+    const before = uploads();
+    espo.clearLog();
+    xai.clearLog();
+
+    const answers = await Promise.all(Array.from({ length: 100 }, () => post('/vmh/webhook/document/update', [{ id }])));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    await idle();
+
+    const reads = espo.requests.filter((r) => r.method === 'GET');
+    const runs = espo.requests.filter((r) => r.method === 'GET' && r.route === '/api/v1/:entity/:id').length;
+    console.info(`100 redundant update events: ${runs} sync runs, ${reads.length} EspoCRM reads, ${espo.requests.length} requests`);
+    expect(uploads() - before).toBe(0);
+    expect(espo.requests.filter((r) => r.method !== 'GET')).toHaveLength(0);
+    expect(xai.requests).toHaveLength(0);
+    // Each run reads the record plus one related list per collection type (3).
+    expect(reads.length).toBe(runs * 4);
+    expect(runs).toBeLessThanOrEqual(5);
+  });
+
+  it('marks a file of a type xAI does not index as failed with the reason, without downloading or uploading it', async () => {
+    const id = newDocument('binary', 'scan.zip', 'application/zip');
+    const klage = newKlage([id]);
+    const before = uploads();
+    espo.clearLog();
+    await post('/vmh/webhook/entity/link', link('CVmhRaeumungsklage', klage, [id]));
+    await waitFor(() => doc(id).fileStatus === 'failed', { what: 'failed status' });
+    await idle();
+    expect(doc(id).syncErrorMessage).toContain('application/zip');
+    expect(uploads() - before).toBe(0);
+    expect(espo.count('GET', '/api/v1/Attachment/file/:id')).toBe(0);
+  });
+
+  it('answers 400 with the reason for a link body that can never succeed', async () => {
+    const res = await post('/vmh/webhook/entity/link', [{ entityType: 'CVmhRaeumungsklage', entityId: 'k1' }]);
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain('foreignType');
+  });
+});
