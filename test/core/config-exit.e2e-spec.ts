@@ -8,13 +8,25 @@ describe('process start with a bad configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hub-config-'));
     // The built entry point, as systemd and the Dockerfile start it (npm test builds first).
     const result = spawnSync(process.execPath, ['dist/main.js'], {
-      env: { PATH: process.env.PATH, ENV_FILE: join(dir, 'none.env'), PORT: 'x', OPS_API_KEY: 'short' },
+      env: {
+        PATH: process.env.PATH,
+        ENV_FILE: join(dir, 'none.env'),
+        PORT: 'x',
+        OPS_API_KEY: 'short',
+      },
       encoding: 'utf8',
       timeout: 20_000,
     });
     expect(result.status).toBe(78);
     expect(result.stderr).toContain('Invalid environment variables');
-    for (const name of ['PORT', 'OPS_API_KEY', 'ESPOCRM_API_BASE_URL', 'ESPOCRM_API_KEY', 'ADVOWARE_API_BASE_URL', 'XAI_API_KEY']) {
+    for (const name of [
+      'PORT',
+      'OPS_API_KEY',
+      'ESPOCRM_API_BASE_URL',
+      'ESPOCRM_API_KEY',
+      'ADVOWARE_API_BASE_URL',
+      'XAI_API_KEY',
+    ]) {
       expect(result.stderr).toContain(name);
     }
   });

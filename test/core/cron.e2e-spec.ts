@@ -32,14 +32,21 @@ describe('cron steps with two instances on one Redis', () => {
     expect(tick?.trigger).toEqual({ type: 'cron', expression: '*/1 * * * * *' });
 
     const before = probe.ticks.length;
-    const res = await a.ops('/_console/cron/trigger', { method: 'POST', body: JSON.stringify({ function_id: 'probe-tick' }) });
+    const res = await a.ops('/_console/cron/trigger', {
+      method: 'POST',
+      body: JSON.stringify({ function_id: 'probe-tick' }),
+    });
     expect(res.status).toBe(202);
     expect(((await res.json()) as { status: string }).status).toBe('triggered');
     await waitFor(() => probe.ticks.length > before, { what: 'the manual tick' });
   });
 
   it('answers 404 for an unknown function and 400 for a non-cron step', async () => {
-    const post = (id: string) => a.ops('/_console/cron/trigger', { method: 'POST', body: JSON.stringify({ function_id: id }) });
+    const post = (id: string) =>
+      a.ops('/_console/cron/trigger', {
+        method: 'POST',
+        body: JSON.stringify({ function_id: id }),
+      });
     expect((await post('no-such-step')).status).toBe(404);
     expect((await post('probe-entity-sync')).status).toBe(400);
   });

@@ -19,7 +19,9 @@ describe('EntityLock with trailing runs (real Redis, real Bull)', () => {
   const redis = new Redis({ host: '127.0.0.1', port: 6379 });
 
   beforeAll(async () => {
-    hub = await startHub(testEnv({}, { WORKER_CONCURRENCY: '8', LOCK_TTL_MS: '2000' }), [ProbeModule]);
+    hub = await startHub(testEnv({}, { WORKER_CONCURRENCY: '8', LOCK_TTL_MS: '2000' }), [
+      ProbeModule,
+    ]);
     producer = hub.app.get(JobProducer);
   });
   afterAll(async () => {
@@ -41,9 +43,12 @@ describe('EntityLock with trailing runs (real Redis, real Bull)', () => {
       entities.forEach((e) => probe.bump(e));
       await send(entities);
     }
-    await waitFor(() => entities.every((e) => probe.runs.some((r) => r.entityId === e && r.versionSeen === 5)), {
-      what: 'every entity synced at version 5',
-    });
+    await waitFor(
+      () => entities.every((e) => probe.runs.some((r) => r.entityId === e && r.versionSeen === 5)),
+      {
+        what: 'every entity synced at version 5',
+      },
+    );
     for (const e of entities) expect(overlaps(probe.runs.filter((r) => r.entityId === e))).toBe(1);
     expect(overlaps(probe.runs)).toBeGreaterThan(1);
   });
@@ -52,14 +57,20 @@ describe('EntityLock with trailing runs (real Redis, real Bull)', () => {
     probe.workMs = 1500;
     probe.bump('hot');
     await send(['hot']);
-    await waitFor(async () => (await redis.exists(`${hub.config.queue.prefix}:lock:probe_sync:Probe:hot`)) === 1, {
-      what: 'the first run to hold the lock',
-    });
+    await waitFor(
+      async () =>
+        (await redis.exists(`${hub.config.queue.prefix}:lock:probe_sync:Probe:hot`)) === 1,
+      {
+        what: 'the first run to hold the lock',
+      },
+    );
     for (let i = 0; i < 50; i++) {
       probe.bump('hot');
       await send(['hot']);
     }
-    await waitFor(() => probe.runs.filter((r) => r.entityId === 'hot').length >= 2, { what: 'the trailing run' });
+    await waitFor(() => probe.runs.filter((r) => r.entityId === 'hot').length >= 2, {
+      what: 'the trailing run',
+    });
     await new Promise((r) => setTimeout(r, 500));
     const runs = probe.runs.filter((r) => r.entityId === 'hot');
     expect(runs).toHaveLength(2);
@@ -69,7 +80,9 @@ describe('EntityLock with trailing runs (real Redis, real Bull)', () => {
     probe.workMs = 10;
     probe.bump('hot');
     await send(['hot']);
-    await waitFor(() => probe.runs.filter((r) => r.entityId === 'hot').length === 3, { what: 'a normal run' });
+    await waitFor(() => probe.runs.filter((r) => r.entityId === 'hot').length === 3, {
+      what: 'a normal run',
+    });
     expect(probe.runs.at(-1)!.versionSeen).toBe(52);
   });
 
@@ -78,7 +91,8 @@ describe('EntityLock with trailing runs (real Redis, real Bull)', () => {
     const statuses = await Promise.all(
       Array.from({ length: 30 }, async () => {
         probe.bump('storm');
-        return (await postJson(`${hub.url}/probe/webhook`, [{ id: 'storm' }, { id: 'storm' }])).status;
+        return (await postJson(`${hub.url}/probe/webhook`, [{ id: 'storm' }, { id: 'storm' }]))
+          .status;
       }),
     );
     expect(statuses.every((s) => s === 200)).toBe(true);

@@ -15,12 +15,21 @@ async function freePort(): Promise<number> {
 }
 
 function startRedis(port: number): Promise<ChildProcess> {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   return waitFor(
     async () => {
-      const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const r = new Redis({
+        port,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       try {
         await r.connect();
         return (await r.ping()) === 'PONG' ? proc : undefined;
@@ -61,18 +70,26 @@ describe('webhook intake while Redis is down (private redis-server)', () => {
   it('answers 503 while Redis is stopped, acknowledges nothing it did not store, and recovers', async () => {
     const ok = await postJson(`${hub.url}/probe/webhook`, [{ id: 'before' }]);
     expect(ok.status).toBe(200);
-    await waitFor(() => probe.runs.some((r) => r.entityId === 'before'), { what: 'the first event' });
+    await waitFor(() => probe.runs.some((r) => r.entityId === 'before'), {
+      what: 'the first event',
+    });
 
     redis.kill('SIGKILL');
-    await waitFor(async () => (await fetch(`${hub.url}/health/ready`)).status === 503, { what: 'readiness to fail' });
+    await waitFor(async () => (await fetch(`${hub.url}/health/ready`)).status === 503, {
+      what: 'readiness to fail',
+    });
     const during = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => postJson(`${hub.url}/probe/webhook`, [{ id: `during-${i}` }])),
+      Array.from({ length: 20 }, (_, i) =>
+        postJson(`${hub.url}/probe/webhook`, [{ id: `during-${i}` }]),
+      ),
     );
     expect(during.map((r) => r.status)).toEqual(Array(20).fill(503));
     expect((await fetch(`${hub.url}/health/live`)).status).toBe(200);
 
     redis = await startRedis(port);
-    await waitFor(async () => (await fetch(`${hub.url}/health/ready`)).status === 200, { what: 'readiness to return' });
+    await waitFor(async () => (await fetch(`${hub.url}/health/ready`)).status === 200, {
+      what: 'readiness to return',
+    });
     const after = await waitFor(
       async () => {
         const r = await postJson(`${hub.url}/probe/webhook`, [{ id: 'after' }]);
@@ -81,7 +98,10 @@ describe('webhook intake while Redis is down (private redis-server)', () => {
       { what: 'intake to accept again' },
     );
     expect(after.status).toBe(200);
-    await waitFor(() => probe.runs.some((r) => r.entityId === 'after'), { timeoutMs: 30_000, what: 'the event after the outage' });
+    await waitFor(() => probe.runs.some((r) => r.entityId === 'after'), {
+      timeoutMs: 30_000,
+      what: 'the event after the outage',
+    });
     // Nothing that got a 503 was stored (the redis-server keeps nothing on disk, and none of them ran).
     expect(probe.runs.filter((r) => r.entityId.startsWith('during-'))).toHaveLength(0);
   });
