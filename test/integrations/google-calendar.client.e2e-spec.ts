@@ -392,10 +392,10 @@ describe('GoogleCalendarClient against the Google Calendar fake (googleapis over
         'hub_upstream_request_duration_seconds',
       );
       expect(text).toContain(
-        'hub_upstream_request_duration_seconds_count{system="google",route="events.list",method="list",status="403"} 2',
+        'hub_upstream_request_duration_seconds_count{system="google",route="events.list",method="GET",status="403"} 2',
       );
       expect(text).toContain(
-        'hub_upstream_request_duration_seconds_count{system="google",route="events.list",method="list",status="200"} 1',
+        'hub_upstream_request_duration_seconds_count{system="google",route="events.list",method="GET",status="200"} 1',
       );
     });
 
@@ -455,7 +455,7 @@ describe('GoogleCalendarClient against the Google Calendar fake (googleapis over
       const text = await timeoutMetrics.registry.getSingleMetricAsString(
         'hub_upstream_request_duration_seconds',
       );
-      expect(text).toContain('route="events.list",method="list",status="timeout"} 1');
+      expect(text).toContain('route="events.list",method="GET",status="timeout"} 1');
     });
 
     it('reports an unreachable Google as transient', async () => {

@@ -3,20 +3,16 @@ import { google, type calendar_v3 } from 'googleapis';
 import { AppConfig } from '../../config/app-config.js';
 import {
   PermanentUpstreamError,
-  TransientUpstreamError,
   UpstreamError,
   UpstreamUnauthorizedError,
   ValidationError,
-  isTransientStatus,
-  parseRetryAfter,
-  upstreamErrorForStatus,
 } from '../../core/errors/upstream.errors.js';
 import { withRetry } from '../../core/http/with-retry.js';
 import { HubMetrics } from '../../core/metrics/hub-metrics.js';
+import { toGoogleUpstreamError } from './google-calendar.errors.js';
 import { isValidEventId } from './google-calendar.event-id.js';
 import { SubjectRateLimiter } from './google-calendar.rate-limiter.js';
 import {
-  EventChangedError,
   type EventListResult,
   type FullListWindow,
   type GoogleCalendar,
@@ -24,7 +20,6 @@ import {
   type GoogleEvent,
   GoogleTokenError,
   type NewCalendar,
-  RATE_LIMIT_REASONS,
   SyncTokenExpiredError,
   type WriteOptions,
 } from './google-calendar.types.js';
@@ -39,12 +34,17 @@ const MAX_PAGES = 1000;
 
 type JwtClient = InstanceType<typeof google.auth.JWT>;
 
-interface GaxiosLikeError {
-  message?: string;
-  code?: string | number;
-  config?: { url?: URL | string; method?: string };
-  response?: { status: number; data?: unknown; headers?: unknown };
-}
+/** API methods the client calls, with their HTTP verb for the metric label. */
+const HTTP_VERB = {
+  'calendarList.list': 'GET',
+  'calendars.insert': 'POST',
+  'events.list': 'GET',
+  'events.get': 'GET',
+  'events.insert': 'POST',
+  'events.patch': 'PATCH',
+  'events.delete': 'DELETE',
+} as const;
+type GoogleOp = keyof typeof HTTP_VERB;
 
 /**
  * The only door to Google Calendar. Speaks through `googleapis` with a service
@@ -59,12 +59,15 @@ export class GoogleCalendarClient {
   private readonly logger = new Logger(GoogleCalendarClient.name);
   private readonly apis = new Map<string, calendar_v3.Calendar>();
   private readonly limiter: SubjectRateLimiter;
+  /** Where token requests may show up in an error's config: Google's constant and the configured URL. */
+  private readonly tokenUrls: string[];
 
   constructor(
     private readonly config: AppConfig,
     private readonly metrics: HubMetrics,
   ) {
     this.limiter = new SubjectRateLimiter(config.google.rateLimitPerMinute);
+    this.tokenUrls = [GOOGLE_TOKEN_ENDPOINT, new URL(config.google.tokenUrl).href];
   }
 
   async listCalendars(subject: string): Promise<GoogleCalendarListEntry[]> {
@@ -234,7 +237,7 @@ export class GoogleCalendarClient {
    */
   private async call<T extends { status: number }>(
     subject: string,
-    op: string,
+    op: GoogleOp,
     fn: (api: calendar_v3.Calendar) => Promise<T>,
   ): Promise<T> {
     assertSubject(subject);
@@ -274,7 +277,7 @@ export class GoogleCalendarClient {
   /** One HTTP request: limiter, metrics, error mapping. */
   private async attempt<T extends { status: number }>(
     subject: string,
-    op: string,
+    op: GoogleOp,
     fn: (api: calendar_v3.Calendar) => Promise<T>,
   ): Promise<T> {
     const api = this.api(subject);
@@ -282,7 +285,7 @@ export class GoogleCalendarClient {
     const started = performance.now();
     const observe = (status: number | string) =>
       this.metrics.upstream.observe(
-        { system: 'google', route: op, method: op.split('.')[1] ?? op, status: String(status) },
+        { system: 'google', route: op, method: HTTP_VERB[op], status: String(status) },
         (performance.now() - started) / 1000,
       );
     try {
@@ -290,7 +293,11 @@ export class GoogleCalendarClient {
       observe(res.status);
       return res;
     } catch (err) {
-      const mapped = this.toUpstreamError(err, op);
+      const mapped = toGoogleUpstreamError(err, {
+        op,
+        tokenUrls: this.tokenUrls,
+        retryAfterCapMs: this.config.google.retryBaseMs * 16,
+      });
       observe(
         mapped instanceof UpstreamError ? (mapped.status ?? (mapped.reason || 'error')) : 'error',
       );
@@ -345,75 +352,6 @@ export class GoogleCalendarClient {
     });
     return jwt;
   }
-
-  private toUpstreamError(err: unknown, op: string): unknown {
-    if (err instanceof UpstreamError) return err;
-    const e = err as GaxiosLikeError;
-    if (!(err instanceof Error) || !e.config) return err; // a bug, not an upstream answer
-    const url = String(e.config.url ?? '');
-    const method = (e.config.method ?? 'GET').toUpperCase();
-    const fromTokenEndpoint =
-      url === GOOGLE_TOKEN_ENDPOINT || url === new URL(this.config.google.tokenUrl).href;
-    const path = fromTokenEndpoint ? 'token' : op;
-    const res = e.response;
-    if (!res) {
-      // gaxios reports its own timeout as an aborted fetch; nothing else aborts here.
-      const cause = (err as { cause?: { name?: unknown } }).cause?.name;
-      const timedOut =
-        cause === 'AbortError' || cause === 'TimeoutError' || e.code === 'TimeoutError';
-      const code = timedOut ? 'ETIMEDOUT' : typeof e.code === 'string' ? e.code : undefined;
-      const kind = timedOut ? 'timeout' : (code ?? 'network error');
-      const out = new TransientUpstreamError('google', `google ${kind} on ${path}`, {
-        method,
-        path,
-        reason: kind,
-      });
-      (out as { code?: string }).code = code;
-      return out;
-    }
-    const status = res.status;
-    const retryAfterMs = parseRetryAfter(
-      headerOf(res.headers, 'retry-after'),
-      this.config.google.retryBaseMs * 16,
-    );
-    if (fromTokenEndpoint) {
-      const body = res.data as { error?: unknown; error_description?: unknown } | undefined;
-      const reason = typeof body?.error === 'string' ? body.error : undefined;
-      const details = { status, reason, retryAfterMs, method, path, body: res.data };
-      if (isTransientStatus(status))
-        return new TransientUpstreamError(
-          'google',
-          `google token endpoint answered ${status}`,
-          details,
-        );
-      const description =
-        typeof body?.error_description === 'string' ? `: ${body.error_description}` : '';
-      return new GoogleTokenError(
-        'google',
-        `google token endpoint refused the assertion (${reason ?? status})${description}`,
-        details,
-      );
-    }
-    const { reason, message } = googleReason(res.data);
-    const details = { status, reason, retryAfterMs, method, path, body: res.data };
-    if (status === 403 && reason && RATE_LIMIT_REASONS.has(reason)) {
-      return new TransientUpstreamError(
-        'google',
-        `google answered 403 on ${op}: ${reason}`,
-        details,
-      );
-    }
-    if (status === 412) {
-      return new EventChangedError(
-        'google',
-        `google answered 412 on ${op}: the event changed since it was read`,
-        details,
-      );
-    }
-    const mapped = upstreamErrorForStatus('google', status, details);
-    if (message) mapped.message += ` (${message})`;
-    return mapped;
-  }
 }
 
 function assertSubject(subject: string): void {
@@ -426,23 +364,4 @@ function assertSubject(subject: string): void {
 
 function ifMatchHeader(options: WriteOptions): Record<string, string> {
   return options.ifMatch ? { 'If-Match': options.ifMatch } : {};
-}
-
-/** `{error: {code, message, errors: [{reason}]}}`, Google's error body. */
-function googleReason(data: unknown): { reason?: string; message?: string } {
-  const error = (
-    data as { error?: { message?: unknown; errors?: Array<{ reason?: unknown }> } } | undefined
-  )?.error;
-  if (!error || typeof error !== 'object') return {};
-  const reason = error.errors?.find((x) => typeof x?.reason === 'string')?.reason as
-    string | undefined;
-  return { reason, message: typeof error.message === 'string' ? error.message : undefined };
-}
-
-function headerOf(headers: unknown, name: string): string | undefined {
-  if (!headers) return undefined;
-  if (typeof (headers as Headers).get === 'function')
-    return (headers as Headers).get(name) ?? undefined;
-  const value = (headers as Record<string, unknown>)[name];
-  return typeof value === 'string' ? value : undefined;
 }
