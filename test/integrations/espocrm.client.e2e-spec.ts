@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Global, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { createHash } from 'node:crypto';
+import { AppConfig } from '../../src/config/app-config.js';
 import {
   PermanentUpstreamError,
   TransientUpstreamError,
@@ -10,6 +13,7 @@ import {
 } from '../../src/core/errors/upstream.errors.js';
 import { HubMetrics } from '../../src/core/metrics/hub-metrics.js';
 import { EspoCrmClient } from '../../src/integrations/espocrm/espocrm.client.js';
+import { EspoCrmModule } from '../../src/integrations/espocrm/espocrm.module.js';
 import type {
   CBeteiligte,
   CDokumente,
@@ -181,8 +185,7 @@ describe('EspoCrmClient against the EspoCRM fake', () => {
     expect(fake.count('GET', '/api/v1/:entity')).toBe(3);
   });
 
-  it('maps an oversize maxSize sent by hand to UpstreamForbiddenError', async () => {
-    // The client validates maxSize itself; this checks the mapping of EspoCRM's 403.
+  it('maps an EspoCRM 403 to UpstreamForbiddenError', async () => {
     fake.setFaults([{ route: 'GET /api/v1/:entity', status: 403, times: 1 }]);
     await expect(client.list('Task')).rejects.toBeInstanceOf(UpstreamForbiddenError);
   });
@@ -370,5 +373,33 @@ describe('EspoCrmClient against the EspoCRM fake', () => {
     await client.link('CVmhRaeumungsklage', 'x', 'dokumente', []);
     await client.unlink('CVmhRaeumungsklage', 'x', 'dokumente', []);
     expect(fake.requests).toHaveLength(0);
+  });
+  it('is provided by EspoCrmModule from the global AppConfig and HubMetrics, one instance per app', async () => {
+    const config = testConfig({ espocrm: fake.apiUrl });
+    @Global()
+    @Module({
+      providers: [
+        { provide: AppConfig, useValue: config },
+        { provide: HubMetrics, useValue: new HubMetrics() },
+      ],
+      exports: [AppConfig, HubMetrics],
+    })
+    class GlobalsModule {}
+    @Module({ imports: [EspoCrmModule] })
+    class FeatureA {}
+    @Module({ imports: [EspoCrmModule] })
+    class FeatureB {}
+    @Module({ imports: [GlobalsModule, FeatureA, FeatureB] })
+    class AppModule {}
+
+    const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+    try {
+      const a = app.select(FeatureA).get(EspoCrmClient);
+      expect(app.select(FeatureB).get(EspoCrmClient)).toBe(a);
+      const rec = fake.put('Account', { name: 'DI' });
+      expect(await a.get('Account', rec.id)).toMatchObject({ name: 'DI' });
+    } finally {
+      await app.close();
+    }
   });
 });
