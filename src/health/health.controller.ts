@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { QueueBacklogIndicator } from './queue-backlog.health.js';
 import { RedisHealthIndicator } from './redis.health.js';
 
 @ApiTags('health')
@@ -9,6 +10,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly redis: RedisHealthIndicator,
+    private readonly queues: QueueBacklogIndicator,
   ) {}
 
   @Get('live')
@@ -19,8 +21,8 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: Redis answers (503 otherwise)' })
+  @ApiOperation({ summary: 'Readiness: Redis answers (503 otherwise); queue backlog for information' })
   ready() {
-    return this.health.check([() => this.redis.check()]);
+    return this.health.check([() => this.redis.check(), () => this.queues.check()]);
   }
 }
