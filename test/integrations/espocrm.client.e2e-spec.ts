@@ -291,6 +291,18 @@ describe('EspoCrmClient against the EspoCRM fake', () => {
       expect(fake.count('GET', '/api/v1/:entity')).toBe(2);
     });
 
+    it('leaves a 429 with a long Retry-After to the queue instead of waiting in-call', async () => {
+      fake.setFaults([
+        { route: 'GET /api/v1/:entity', status: 429, retryAfterSeconds: 30, times: 1 },
+      ]);
+      const started = Date.now();
+      const err = (await client.list('Account').catch((e: unknown) => e)) as TransientUpstreamError;
+      expect(err).toBeInstanceOf(TransientUpstreamError);
+      expect(err.retryAfterMs).toBe(30_000);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(fake.count('GET', '/api/v1/:entity')).toBe(1);
+    });
+
     it('does not retry a 401 and keeps the key out of the error', async () => {
       const wrongKey = newClient({ ESPOCRM_API_KEY: 'wrong-key-d41d8cd9' });
       const err = (await wrongKey.list('Account').catch((e: unknown) => e)) as Error;

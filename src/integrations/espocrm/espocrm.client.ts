@@ -243,44 +243,58 @@ export class EspoCrmClient {
     }
   }
 
-  private retrying<T>(fn: () => Promise<T>): Promise<T> {
-    return withRetry(fn, {
-      ...RETRY,
-      onRetry: (err, attempt, delayMs) =>
-        this.logger.warn(
-          `EspoCRM call failed (attempt ${attempt}), retrying in ${delayMs} ms: ${describe(err)}`,
-        ),
-    });
-  }
-
   /**
-   * Retries a create only when EspoCRM said it did not take it (429, 503) or the
-   * connection was refused; after a timeout or reset the record may exist, and the
-   * queue's handler (which looks for it first) must decide.
+   * A few in-call retries of transient errors. `mayResend` vetoes a retry for one
+   * error; a `Retry-After` longer than the in-call budget is also left to the queue,
+   * so a worker is not parked for a minute inside one call.
    */
-  private async retryingCreate<T>(fn: () => Promise<T>): Promise<T> {
-    let maybeApplied: unknown;
+  private async retrying<T>(
+    fn: () => Promise<T>,
+    mayResend: (err: UpstreamError) => boolean = () => true,
+  ): Promise<T> {
+    let stopped: unknown;
     try {
-      return await this.retrying(async () => {
-        try {
-          return await fn();
-        } catch (err) {
-          if (err instanceof TransientUpstreamError && !certainlyNotApplied(err)) {
-            maybeApplied = err;
-            throw new MaybeAppliedMarker();
+      return await withRetry(
+        async () => {
+          try {
+            return await fn();
+          } catch (err) {
+            if (
+              err instanceof TransientUpstreamError &&
+              (!mayResend(err) || (err.retryAfterMs ?? 0) > RETRY.maxMs)
+            ) {
+              stopped = err;
+              throw new StopRetrying();
+            }
+            throw err;
           }
-          throw err;
-        }
-      });
+        },
+        {
+          ...RETRY,
+          onRetry: (err, attempt, delayMs) =>
+            this.logger.warn(
+              `EspoCRM call failed (attempt ${attempt}), retrying in ${delayMs} ms: ${describe(err)}`,
+            ),
+        },
+      );
     } catch (err) {
-      if (err instanceof MaybeAppliedMarker) throw maybeApplied;
+      if (err instanceof StopRetrying) throw stopped;
       throw err;
     }
   }
+
+  /**
+   * Resends a create only when EspoCRM said it did not take it (429, 503) or the
+   * connection was refused; after a timeout, a reset or a 500 the record may exist, and
+   * the queue's handler (which looks for it first) must decide.
+   */
+  private retryingCreate<T>(fn: () => Promise<T>): Promise<T> {
+    return this.retrying(fn, certainlyNotApplied);
+  }
 }
 
-/** Thrown inside the retry loop to stop it; never leaves the client. */
-class MaybeAppliedMarker extends Error {
+/** Thrown inside the retry loop to end it (classified permanent); never leaves the client. */
+class StopRetrying extends Error {
   readonly transient = false;
 }
 
