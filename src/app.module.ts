@@ -1,4 +1,5 @@
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule, type Type } from '@nestjs/common';
+import { AdvowareProxyModule } from './advoware-proxy/advoware-proxy.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConsoleModule } from './console/console.module.js';
 import { CoreModule } from './core/core.module.js';
@@ -8,7 +9,7 @@ import { DocumentsModule } from './vmh/documents/documents.module.js';
 import { XaiCollectionsModule } from './xai/xai.module.js';
 
 /** The domain modules; each owns its webhooks, processors, crons and services. */
-const domainModules = [ConsoleModule, HealthModule, DocumentsModule, XaiCollectionsModule];
+const domainModules = [ConsoleModule, HealthModule, AdvowareProxyModule, DocumentsModule, XaiCollectionsModule];
 
 @Module({})
 export class AppModule implements NestModule {

@@ -38,6 +38,12 @@ import type {
 } from './advoware.types.js';
 
 const API = '/api/v1/advonet';
+
+/**
+ * The security gateway refused the hub's own credentials: a configuration problem
+ * of the hub, not of the caller (the proxy answers 502 for it, not 401).
+ */
+export class AdvowareAuthenticationError extends UpstreamUnauthorizedError {}
 /** Used when the gateway names no expiry: the documented lifetime is about 55 minutes. */
 const DEFAULT_LIFETIME_MS = 55 * 60 * 1000;
 
@@ -388,7 +394,7 @@ export class AdvowareClient {
       res = await this.gateway.post<AdvowareTokenAnswer>(a.authUrl, body);
     } catch (err) {
       if (err instanceof UpstreamError && !err.transient) {
-        throw new UpstreamUnauthorizedError(
+        throw new AdvowareAuthenticationError(
           'advoware',
           `Advoware security gateway refused the token request (${err.status}${err.reason ? `: ${err.reason}` : ''}); ` +
             'check ADVOWARE_API_KEY, ADVOWARE_APP_ID, ADVOWARE_KANZLEI, ADVOWARE_DATABASE, ADVOWARE_USER and ADVOWARE_PASSWORD',
@@ -400,7 +406,7 @@ export class AdvowareClient {
     const receivedAt = Date.now();
     const token = res.data?.access_token;
     if (typeof token !== 'string' || token === '') {
-      throw new UpstreamUnauthorizedError(
+      throw new AdvowareAuthenticationError(
         'advoware',
         'Advoware security gateway answered without access_token',
         {
