@@ -103,6 +103,28 @@ describe('GoogleCalendarClient against the Google Calendar fake (googleapis over
       expect(fake.tokenGrants).toHaveLength(2);
     });
 
+    it('renews an access token before it expires, so Google never sees an expired one', async () => {
+      const shortLived = await startGoogleCalendarFake({
+        publicKeyPem: credentials.publicKeyPem,
+        tokenTtlSeconds: 1,
+      });
+      try {
+        const renewing = new GoogleCalendarClient(
+          testConfig({}, { ...googleEnv(credentials, shortLived.url), GOOGLE_RETRY_BASE_MS: '20' }),
+          new HubMetrics(),
+        );
+        await renewing.listCalendars(ANNA);
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+
+        await renewing.listCalendars(ANNA);
+
+        expect(shortLived.tokenGrants).toHaveLength(2);
+        expect(shortLived.requests.filter((r) => r.status === 401)).toEqual([]);
+      } finally {
+        await shortLived.close();
+      }
+    });
+
     it('fails with GoogleTokenError, without retrying, when the key does not match the service account', async () => {
       const otherKey = makeGoogleTestCredentials();
       const wrong = new GoogleCalendarClient(
@@ -491,6 +513,7 @@ describe('GoogleCalendarClient against the Google Calendar fake (googleapis over
       expect(other).toBeLessThan(450);
       expect(total).toBeGreaterThanOrEqual(500);
       expect(fake.count('GET', '/calendar/v3/users/me/calendarList')).toBe(14);
+      expect(fake.tokenGrants.filter((g) => g.sub === ANNA)).toHaveLength(1);
     });
   });
 });

@@ -116,9 +116,11 @@ export class GoogleCalendarClient {
   }
 
   /**
-   * Only what changed since `syncToken`, deletions included as `status: "cancelled"`.
-   * Throws `SyncTokenExpiredError` on 410: drop the token and call `listEventsFull`.
-   * `showDeleted` is not sent: Google forbids `showDeleted=false` with a sync token.
+   * Only what changed since `syncToken`, deletions included as `status: "cancelled"`
+   * entries of which only `id` is guaranteed (map them back by id, e.g.
+   * `frNrFromEventId`). Throws `SyncTokenExpiredError` on 410: drop the token and
+   * call `listEventsFull`. `showDeleted` is not sent: Google's reference forbids
+   * `showDeleted=false` with a sync token.
    */
   async listEventsIncremental(
     subject: string,

@@ -23,7 +23,10 @@ export interface FullListWindow {
 }
 
 export interface EventListResult {
-  /** Full lists hold only live events; incremental lists include `status: "cancelled"` entries. */
+  /**
+   * Full lists hold only live events; incremental lists also hold deletions as
+   * `status: "cancelled"` entries, of which Google guarantees only the `id`.
+   */
   events: GoogleEvent[];
   /** Store it and pass it to `listEventsIncremental` next time. */
   nextSyncToken: string;

@@ -563,6 +563,44 @@ describe('Google Calendar fake: the contract the client relies on', () => {
       expect(changes.body.nextSyncToken).toEqual(expect.any(String));
     });
 
+    it('tells only the id and status of a deleted event in an incremental list, unless showDeleted=true', async () => {
+      fake.addEvent(ANNA, 'primary', {
+        ...event('adv01', '2025-06-02T09:00:00Z', '2025-06-02T10:00:00Z'),
+        extendedProperties: { private: { advowareFrNr: '1' } },
+      });
+      const token = await tokenFor(ANNA);
+      const full = await call('GET', events('primary'), { token });
+      fake.cancelEvent(ANNA, 'primary', 'adv01');
+
+      const plain = await call('GET', events('primary', `?syncToken=${full.body.nextSyncToken}`), {
+        token,
+      });
+      const hidden = await call(
+        'GET',
+        events('primary', `?syncToken=${full.body.nextSyncToken}&showDeleted=false`),
+        {
+          token,
+        },
+      );
+      const detailed = await call(
+        'GET',
+        events('primary', `?syncToken=${full.body.nextSyncToken}&showDeleted=true`),
+        {
+          token,
+        },
+      );
+
+      expect(plain.body.items).toEqual([
+        { kind: 'calendar#event', etag: expect.any(String), id: 'adv01', status: 'cancelled' },
+      ]);
+      expect(hidden.body.items).toEqual(plain.body.items);
+      expect(detailed.body.items[0]).toMatchObject({
+        id: 'adv01',
+        status: 'cancelled',
+        summary: 'Termin adv01',
+      });
+    });
+
     it.each([
       'timeMin=2025-01-01T00:00:00Z',
       'timeMax=2026-01-01T00:00:00Z',
@@ -570,7 +608,6 @@ describe('Google Calendar fake: the contract the client relies on', () => {
       'orderBy=updated',
       'q=Termin',
       'privateExtendedProperty=advowareFrNr%3D1',
-      'showDeleted=false',
     ])('refuses a sync token combined with %s (400)', async (param) => {
       const token = await tokenFor(ANNA);
       const full = await call('GET', events('primary'), { token });

@@ -39,7 +39,9 @@ import {
  * - an unknown or expired sync token answers 410 `fullSyncRequired`; a sync token
  *   returns every change of the calendar since it was issued, regardless of the
  *   original `timeMin`/`timeMax`;
- * - `syncToken` with `showDeleted=false` is refused (400), as the reference says;
+ * - a cancelled event in an incremental list carries only kind, etag, id and status
+ *   unless `showDeleted=true` (Google guarantees only the id of deleted events and
+ *   hides their details on incremental requests without showDeleted);
  * - recurring events are not expanded: `singleEvents=true` answers 400, and a series
  *   counts as running until its RRULE `UNTIL` (or forever) for `timeMin`;
  * - a deleted event stays as `status: "cancelled"`: `get` returns it, `insert` with its
@@ -699,13 +701,6 @@ export class GoogleCalendarFake extends FakeServer {
           `syncToken cannot be combined with ${conflicting.join(', ')}`,
         );
       }
-      if (q.get('showDeleted') === 'false') {
-        throw new GoogleRuleError(
-          400,
-          'invalid',
-          'showDeleted=false is not allowed with syncToken',
-        );
-      }
       const since = this.syncTokens.get(syncToken);
       if (!since || since.sub !== a.sub || since.calendarId !== calendarId) {
         throw new GoogleRuleError(
@@ -714,10 +709,15 @@ export class GoogleCalendarFake extends FakeServer {
           'Sync token is no longer valid, a full sync is required.',
         );
       }
+      const details = q.get('showDeleted') === 'true';
       items = [...calendar.events.values()]
         .filter((s) => s.seq > since.seq)
         .sort((x, y) => x.seq - y.seq)
-        .map((s) => structuredClone(s.event));
+        .map((s) =>
+          s.event.status === 'cancelled' && !details
+            ? deletedStub(s.event)
+            : structuredClone(s.event),
+        );
     } else {
       items = this.filterFull(calendar, q);
     }
@@ -917,6 +917,11 @@ function googleError(status: number, reason: string, message: string): FakeRespo
   const domain =
     status === 403 && reason.toLowerCase().includes('limit') ? 'usageLimits' : 'global';
   return { status, body: googleErrorBody(status, reason, message, domain) };
+}
+
+/** What an incremental list may tell about a deleted event: Google guarantees only the id. */
+function deletedStub(event: FakeEvent): FakeEvent {
+  return { kind: event.kind, etag: event.etag, id: event.id, status: 'cancelled' };
 }
 
 function oauthError(status: number, error: string, description: string): FakeResponse {
