@@ -1,6 +1,9 @@
 import { jest } from '@jest/globals';
 import { JobProducer } from '../../src/core/queue/job-producer.service.js';
-import type { CDokumente, CVmhRaeumungsklage } from '../../src/integrations/espocrm/espocrm.types.js';
+import type {
+  CDokumente,
+  CVmhRaeumungsklage,
+} from '../../src/integrations/espocrm/espocrm.types.js';
 import { startEspoCrmFake, type EspoCrmFake } from '../fakes/espocrm/espocrm.fake.js';
 import { startXaiFake, type XaiFake } from '../fakes/xai/xai.fake.js';
 import { postJson, startHub, waitFor, type RunningHub } from '../support/hub.js';
@@ -22,7 +25,10 @@ describe('VMH documents → xAI collections (e2e)', () => {
     xai = await startXaiFake();
     // A short debounce, as in production (1 s there): redundant events that arrive together become one job.
     hub = await startHub(
-      testEnv({ espocrm: espo.apiUrl, xai: xai.url }, { WORKER_CONCURRENCY: '8', WEBHOOK_DEBOUNCE_MS: '250' }),
+      testEnv(
+        { espocrm: espo.apiUrl, xai: xai.url },
+        { WORKER_CONCURRENCY: '8', WEBHOOK_DEBOUNCE_MS: '250' },
+      ),
     );
   });
   afterAll(async () => {
@@ -36,7 +42,11 @@ describe('VMH documents → xAI collections (e2e)', () => {
   const link = (entityType: string, entityId: string, docIds: string[]) =>
     docIds.map((foreignId) => ({ entityType, entityId, foreignType: 'CDokumente', foreignId }));
 
-  function newDocument(content = `content ${++seq}`, name = `akte-${seq}.txt`, type = 'text/plain'): string {
+  function newDocument(
+    content = `content ${++seq}`,
+    name = `akte-${seq}.txt`,
+    type = 'text/plain',
+  ): string {
     const dokumentId = espo.addAttachment({ name, type, text: content });
     return espo.put<CDokumente>('CDokumente', { name, dokumentId, fileStatus: 'neu' }).id;
   }
@@ -48,7 +58,8 @@ describe('VMH documents → xAI collections (e2e)', () => {
   }
 
   const doc = (id: string) => espo.get<CDokumente>('CDokumente', id)!;
-  const collectionOf = (entity: string, id: string) => espo.get(entity, id)?.xaiCollectionId as string | undefined;
+  const collectionOf = (entity: string, id: string) =>
+    espo.get(entity, id)?.xaiCollectionId as string | undefined;
 
   /** No job waiting or running in either queue, twice in a row (delayed lock checks are no-ops). */
   async function idle(): Promise<void> {
@@ -56,7 +67,9 @@ describe('VMH documents → xAI collections (e2e)', () => {
     let quiet = 0;
     await waitFor(
       async () => {
-        const counts = await Promise.all(['vmh-document', 'xai-collection'].map((q) => producer.queueFor(q).getJobCounts()));
+        const counts = await Promise.all(
+          ['vmh-document', 'xai-collection'].map((q) => producer.queueFor(q).getJobCounts()),
+        );
         const busy = counts.some((c) => c.waiting + c.active > 0);
         quiet = busy ? 0 : quiet + 1;
         return quiet >= 3;
@@ -66,11 +79,15 @@ describe('VMH documents → xAI collections (e2e)', () => {
   }
 
   async function allSynced(ids: string[]): Promise<void> {
-    await waitFor(() => ids.every((id) => doc(id).fileStatus === 'synced'), { what: `${ids.length} documents synced` });
+    await waitFor(() => ids.every((id) => doc(id).fileStatus === 'synced'), {
+      what: `${ids.length} documents synced`,
+    });
     await idle();
   }
 
-  async function linkKlageWithDocuments(count: number): Promise<{ klage: string; docs: string[]; collection: string }> {
+  async function linkKlageWithDocuments(
+    count: number,
+  ): Promise<{ klage: string; docs: string[]; collection: string }> {
     const docs = Array.from({ length: count }, () => newDocument());
     const klage = newKlage(docs);
     const res = await post('/vmh/webhook/entity/link', link('CVmhRaeumungsklage', klage, docs));
@@ -85,7 +102,9 @@ describe('VMH documents → xAI collections (e2e)', () => {
     const klage = newKlage(docs, 'Müller ./. Schmidt');
     const deliveries: Array<() => Promise<Response>> = [];
     for (let i = 0; i < 3; i++) {
-      deliveries.push(() => post('/vmh/webhook/entity/link', link('CVmhRaeumungsklage', klage, docs)));
+      deliveries.push(() =>
+        post('/vmh/webhook/entity/link', link('CVmhRaeumungsklage', klage, docs)),
+      );
       for (const id of docs) deliveries.push(() => post('/vmh/webhook/document/create', [{ id }]));
     }
     deliveries.sort(() => Math.random() - 0.5);
@@ -94,8 +113,12 @@ describe('VMH documents → xAI collections (e2e)', () => {
 
     await allSynced(docs);
     const collection = collectionOf('CVmhRaeumungsklage', klage)!;
-    expect(xai.collection(collection)?.collection_name).toBe('CVmhRaeumungsklage - Müller ./. Schmidt');
-    expect(xai.collection(collection)?.collection_description).toContain(`espocrm_entity_id=${klage}`);
+    expect(xai.collection(collection)?.collection_name).toBe(
+      'CVmhRaeumungsklage - Müller ./. Schmidt',
+    );
+    expect(xai.collection(collection)?.collection_description).toContain(
+      `espocrm_entity_id=${klage}`,
+    );
     expect(uploads() - before).toBe(20);
     const members = xai.members(collection);
     expect(members).toHaveLength(20);
@@ -106,7 +129,9 @@ describe('VMH documents → xAI collections (e2e)', () => {
       expect(members).toContain(d.xaiId);
       expect(d.xaiSyncedHash).toBe(d.md5sum);
     }
-    expect(xai.collections().filter((c) => c.collection_description?.includes(klage))).toHaveLength(1);
+    expect(xai.collections().filter((c) => c.collection_description?.includes(klage))).toHaveLength(
+      1,
+    );
   });
 
   it('uploads a changed file once and a document whose description changed not at all', async () => {
@@ -115,10 +140,15 @@ describe('VMH documents → xAI collections (e2e)', () => {
     const oldFile = doc(changed).xaiId!;
     const before = uploads();
 
-    const dokumentId = espo.addAttachment({ name: 'akte-neu.txt', type: 'text/plain', text: 'a new version' });
+    const dokumentId = espo.addAttachment({
+      name: 'akte-neu.txt',
+      type: 'text/plain',
+      text: 'a new version',
+    });
     espo.patch('CDokumente', changed, { dokumentId, fileStatus: 'geändert' });
     espo.patch('CDokumente', described, { description: 'nur die Beschreibung' });
-    for (let i = 0; i < 3; i++) await post('/vmh/webhook/document/update', [{ id: changed }, { id: described }]);
+    for (let i = 0; i < 3; i++)
+      await post('/vmh/webhook/document/update', [{ id: changed }, { id: described }]);
     await allSynced([changed]);
 
     expect(uploads() - before).toBe(1);
@@ -140,9 +170,12 @@ describe('VMH documents → xAI collections (e2e)', () => {
       ...link('CVmhRaeumungsklage', klage, [id]),
       { entityType: 'CDokumente', entityId: id, foreignType: 'Account', foreignId: account },
     ]);
-    await waitFor(() => doc(id).fileStatus === 'synced' && (doc(id).xaiCollections ?? []).length === 2, {
-      what: 'two memberships',
-    });
+    await waitFor(
+      () => doc(id).fileStatus === 'synced' && (doc(id).xaiCollections ?? []).length === 2,
+      {
+        what: 'two memberships',
+      },
+    );
     await idle();
     const klageCollection = collectionOf('CVmhRaeumungsklage', klage)!;
     const accountCollection = collectionOf('Account', account)!;
@@ -153,7 +186,9 @@ describe('VMH documents → xAI collections (e2e)', () => {
 
     espo.unlinkRecords('Account', account, 'dokumente', id);
     await post('/vmh/webhook/entity/unlink', link('Account', account, [id]));
-    await waitFor(() => (doc(id).xaiCollections ?? []).length === 1, { what: 'one membership left' });
+    await waitFor(() => (doc(id).xaiCollections ?? []).length === 1, {
+      what: 'one membership left',
+    });
     await idle();
     expect(xai.members(accountCollection)).toEqual([]);
     expect(xai.members(klageCollection)).toEqual([file]);
@@ -168,10 +203,13 @@ describe('VMH documents → xAI collections (e2e)', () => {
     const before = uploads();
 
     await post('/vmh/webhook/entity/link', link('CVmhRaeumungsklage', klage, docs));
-    await waitFor(() => {
-      const now = collectionOf('CVmhRaeumungsklage', klage);
-      return now !== collection && docs.every((id) => doc(id).xaiCollections?.[0] === now);
-    }, { what: 'documents in the recreated collection' });
+    await waitFor(
+      () => {
+        const now = collectionOf('CVmhRaeumungsklage', klage);
+        return now !== collection && docs.every((id) => doc(id).xaiCollections?.[0] === now);
+      },
+      { what: 'documents in the recreated collection' },
+    );
     await idle();
 
     const recreated = collectionOf('CVmhRaeumungsklage', klage)!;
@@ -186,7 +224,9 @@ describe('VMH documents → xAI collections (e2e)', () => {
     const account = espo.put('Account', { name: 'Zweite Akte' }).id;
     espo.linkRecords('Account', account, 'dokumente', gone);
     await post('/vmh/webhook/entity/link', link('Account', account, [gone]));
-    await waitFor(() => (doc(gone).xaiCollections ?? []).length === 2, { what: 'second membership' });
+    await waitFor(() => (doc(gone).xaiCollections ?? []).length === 2, {
+      what: 'second membership',
+    });
     await idle();
     const accountCollection = collectionOf('Account', account)!;
     const file = doc(gone).xaiId!;
@@ -195,9 +235,13 @@ describe('VMH documents → xAI collections (e2e)', () => {
     espo.remove('CDokumente', gone);
     const res = await post('/vmh/webhook/document/delete', [{ id: gone }]);
     expect(res.status).toBe(200);
-    await waitFor(() => !xai.members(collection).includes(file) && !xai.members(accountCollection).includes(file), {
-      what: 'memberships removed',
-    });
+    await waitFor(
+      () =>
+        !xai.members(collection).includes(file) && !xai.members(accountCollection).includes(file),
+      {
+        what: 'memberships removed',
+      },
+    );
     await idle();
     expect(xai.members(collection)).toEqual([doc(kept).xaiId]);
     expect(xai.file(file)).toBeDefined();
@@ -222,13 +266,19 @@ describe('VMH documents → xAI collections (e2e)', () => {
     espo.clearLog();
     xai.clearLog();
 
-    const answers = await Promise.all(Array.from({ length: 100 }, () => post('/vmh/webhook/document/update', [{ id }])));
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () => post('/vmh/webhook/document/update', [{ id }])),
+    );
     expect(answers.every((a) => a.status === 200)).toBe(true);
     await idle();
 
     const reads = espo.requests.filter((r) => r.method === 'GET');
-    const runs = espo.requests.filter((r) => r.method === 'GET' && r.route === '/api/v1/:entity/:id').length;
-    console.info(`100 redundant update events: ${runs} sync runs, ${reads.length} EspoCRM reads, ${espo.requests.length} requests`);
+    const runs = espo.requests.filter(
+      (r) => r.method === 'GET' && r.route === '/api/v1/:entity/:id',
+    ).length;
+    console.info(
+      `100 redundant update events: ${runs} sync runs, ${reads.length} EspoCRM reads, ${espo.requests.length} requests`,
+    );
     expect(uploads() - before).toBe(0);
     expect(espo.requests.filter((r) => r.method !== 'GET')).toHaveLength(0);
     expect(xai.requests).toHaveLength(0);
@@ -250,8 +300,44 @@ describe('VMH documents → xAI collections (e2e)', () => {
     expect(espo.count('GET', '/api/v1/Attachment/file/:id')).toBe(0);
   });
 
+  it('waits out an xAI 429 with Retry-After and uploads once', async () => {
+    const id = newDocument();
+    const klage = newKlage([id]);
+    const before = uploads();
+    xai.setFaults([
+      { route: 'POST /v1/files', status: 429, rate: 1, retryAfterSeconds: 1, times: 1 },
+    ]);
+    const started = Date.now();
+    await post('/vmh/webhook/entity/link', link('CVmhRaeumungsklage', klage, [id]));
+    await allSynced([id]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(xai.count('POST', '/v1/files')).toBeGreaterThanOrEqual(2);
+    expect(uploads() - before).toBe(1);
+    expect(xai.members(collectionOf('CVmhRaeumungsklage', klage)!)).toEqual([doc(id).xaiId]);
+  });
+
+  it('records fileStatus failed with the reason once xAI keeps failing after every retry', async () => {
+    const id = newDocument();
+    const klage = newKlage([id]);
+    xai.setFaults([{ route: 'POST /v1/files', status: 503, rate: 1 }]);
+    try {
+      await post('/vmh/webhook/entity/link', link('CVmhRaeumungsklage', klage, [id]));
+      await waitFor(() => doc(id).fileStatus === 'failed', {
+        what: 'failed after retries',
+        timeoutMs: 25_000,
+      });
+    } finally {
+      xai.setFaults([]);
+    }
+    expect(doc(id).syncErrorMessage).toContain('503');
+    expect(doc(id).xaiId ?? null).toBeNull();
+    expect(xai.count('POST', '/v1/files')).toBeGreaterThan(5);
+  });
+
   it('answers 400 with the reason for a link body that can never succeed', async () => {
-    const res = await post('/vmh/webhook/entity/link', [{ entityType: 'CVmhRaeumungsklage', entityId: 'k1' }]);
+    const res = await post('/vmh/webhook/entity/link', [
+      { entityType: 'CVmhRaeumungsklage', entityId: 'k1' },
+    ]);
     expect(res.status).toBe(400);
     expect(JSON.stringify(await res.json())).toContain('foreignType');
   });
