@@ -365,11 +365,16 @@ export class AdvowareClient {
         method,
         url: path,
         params: toSearchParams(opts.query),
-        data: opts.body,
+        // Serialised here so that any JSON value (a string, a number) goes out as JSON, not as form data.
+        data: opts.body === undefined ? undefined : JSON.stringify(opts.body),
         responseType: opts.responseType ?? 'json',
         timeout: opts.timeoutMs,
         allowAbsoluteUrls: false,
-        headers: { Authorization: `Bearer ${token}`, Accept: 'application/json, */*' },
+        headers: {
+          Authorization: `Bearer ${token}`,
+          Accept: 'application/json, */*',
+          ...(opts.body === undefined ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
+        },
       });
     } catch (err) {
       throw decodeErrorBody(err);
