@@ -1,5 +1,8 @@
-import type { AppConfig } from '../../src/config/app-config.js';
+import { Global, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppConfig } from '../../src/config/app-config.js';
 import {
+  PermanentUpstreamError,
   TransientUpstreamError,
   UpstreamConflictError,
   UpstreamForbiddenError,
@@ -8,6 +11,7 @@ import {
 } from '../../src/core/errors/upstream.errors.js';
 import { HubMetrics } from '../../src/core/metrics/hub-metrics.js';
 import { GoogleCalendarClient } from '../../src/integrations/google-calendar/google-calendar.client.js';
+import { GoogleCalendarModule } from '../../src/integrations/google-calendar/google-calendar.module.js';
 import { eventIdFromFrNr } from '../../src/integrations/google-calendar/google-calendar.event-id.js';
 import {
   EventChangedError,
@@ -141,10 +145,44 @@ describe('GoogleCalendarClient against the Google Calendar fake (googleapis over
       expect(fake.count('POST', '/token')).toBe(1);
     });
 
+    it('fails permanently without calling Google when no service account is configured', async () => {
+      const unconfigured = new GoogleCalendarClient(
+        testConfig(
+          { google: fake.url },
+          { CALENDAR_SYNC_ENABLED: 'false', GOOGLE_RETRY_BASE_MS: '20' },
+        ),
+        new HubMetrics(),
+      );
+
+      const err = await unconfigured.listCalendars(ANNA).catch((e: unknown) => e);
+
+      expect(err).toBeInstanceOf(PermanentUpstreamError);
+      expect((err as Error).message).toContain('not configured');
+      expect(fake.requests).toHaveLength(0);
+    });
+
     it('refuses a subject that is not an email address before calling Google', async () => {
       await expect(client.listCalendars('ANNA')).rejects.toBeInstanceOf(ValidationError);
       expect(fake.requests).toHaveLength(0);
     });
+  });
+
+  it('is provided by GoogleCalendarModule with the app-wide AppConfig and HubMetrics', async () => {
+    const config = configFor();
+    @Global()
+    @Module({
+      providers: [{ provide: AppConfig, useValue: config }, HubMetrics],
+      exports: [AppConfig, HubMetrics],
+    })
+    class AppGlobals {}
+    @Module({ imports: [AppGlobals, GoogleCalendarModule] })
+    class Root {}
+    const app = await NestFactory.createApplicationContext(Root, { logger: false });
+    try {
+      await expect(app.get(GoogleCalendarClient).listCalendars(ANNA)).resolves.toHaveLength(1);
+    } finally {
+      await app.close();
+    }
   });
 
   describe('calendars', () => {
