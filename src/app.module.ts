@@ -5,11 +5,12 @@ import { ConsoleModule } from './console/console.module.js';
 import { CoreModule } from './core/core.module.js';
 import { TraceMiddleware } from './core/trace/trace.middleware.js';
 import { HealthModule } from './health/health.module.js';
+import { BeteiligteModule } from './vmh/beteiligte/beteiligte.module.js';
 import { DocumentsModule } from './vmh/documents/documents.module.js';
 import { XaiCollectionsModule } from './xai/xai.module.js';
 
 /** The domain modules; each owns its webhooks, processors, crons and services. */
-const domainModules = [ConsoleModule, HealthModule, AdvowareProxyModule, DocumentsModule, XaiCollectionsModule];
+const domainModules = [ConsoleModule, HealthModule, AdvowareProxyModule, BeteiligteModule, DocumentsModule, XaiCollectionsModule];
 
 @Module({})
 export class AppModule implements NestModule {

@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { registerTopicQueues } from '../../core/queue/queue-names.js';
+import { AdvowareModule } from '../../integrations/advoware/advoware.module.js';
+import { EspoCrmModule } from '../../integrations/espocrm/espocrm.module.js';
+import { AdressenSyncService } from './adressen-sync.service.js';
+import { BeteiligteTopics } from './beteiligte.jobs.js';
+import { BeteiligteSyncCron } from './beteiligte-sync.cron.js';
+import { BeteiligteSyncProcessor } from './beteiligte-sync.processor.js';
+import { BeteiligteSyncService } from './beteiligte-sync.service.js';
+import {
+  BeteiligteCreateWebhookController,
+  BeteiligteDeleteWebhookController,
+  BeteiligteUpdateWebhookController,
+} from './beteiligte-webhook.controller.js';
+import { KommunikationSyncService } from './kommunikation-sync.service.js';
+
+@Module({
+  imports: [
+    registerTopicQueues(BeteiligteTopics.Create, BeteiligteTopics.Update, BeteiligteTopics.Delete),
+    EspoCrmModule,
+    AdvowareModule,
+  ],
+  controllers: [
+    BeteiligteCreateWebhookController,
+    BeteiligteUpdateWebhookController,
+    BeteiligteDeleteWebhookController,
+  ],
+  providers: [
+    BeteiligteSyncProcessor,
+    BeteiligteSyncCron,
+    BeteiligteSyncService,
+    KommunikationSyncService,
+    AdressenSyncService,
+  ],
+})
+export class BeteiligteModule {}
