@@ -149,7 +149,7 @@ export class BankverbindungenSyncService {
       if (!(err instanceof UpstreamForbiddenError)) throw err;
       const operation = decision.action === 'create' ? 'create' : 'update';
       const reason = err.reason ?? 'HTTP 403';
-      await this.ensureTask(
+      const created = await this.ensureTask(
         BANKVERBINDUNGEN_ENTITY,
         id,
         writeRefusedTask(operation, valid.iban, betnr, reason),
@@ -160,7 +160,8 @@ export class BankverbindungenSyncService {
         `Advoware hat das ${operation === 'create' ? 'Anlegen' : 'Ändern'} abgelehnt (${reason}); Aufgabe erstellt`,
       );
       this.logger.warn(
-        `bankverbindung ${this.ref(id)}: Advoware refused the ${operation} (${reason}), task created`,
+        `bankverbindung ${this.ref(id)}: Advoware refused the ${operation} (${reason}), ` +
+          (created ? 'task created' : 'task already open'),
       );
       return 'refused';
     }
