@@ -1,5 +1,6 @@
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule, type Type } from '@nestjs/common';
 import { AdvowareProxyModule } from './advoware-proxy/advoware-proxy.module.js';
+import { CalendarSyncModule } from './calendar-sync/calendar-sync.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConsoleModule } from './console/console.module.js';
 import { CoreModule } from './core/core.module.js';
@@ -10,7 +11,7 @@ import { DocumentsModule } from './vmh/documents/documents.module.js';
 import { XaiCollectionsModule } from './xai/xai.module.js';
 
 /** The domain modules; each owns its webhooks, processors, crons and services. */
-const domainModules = [ConsoleModule, HealthModule, AdvowareProxyModule, BeteiligteModule, DocumentsModule, XaiCollectionsModule];
+const domainModules = [ConsoleModule, HealthModule, AdvowareProxyModule, BeteiligteModule, CalendarSyncModule, DocumentsModule, XaiCollectionsModule];
 
 @Module({})
 export class AppModule implements NestModule {

@@ -1,0 +1,51 @@
+import {
+  Body,
+  ConflictException,
+  Controller,
+  HttpCode,
+  Post,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { AppConfig } from '../config/app-config.js';
+import { OpsApiKeyGuard } from '../core/auth/ops-api-key.guard.js';
+import { Step, http } from '../core/steps/step.decorator.js';
+import { requestTraceId } from '../core/trace/trace.middleware.js';
+import { CalendarTopics } from './calendar.jobs.js';
+import { CalendarSyncRequestDto } from './calendar-sync.dto.js';
+import { CalendarSyncService, type TriggerResult } from './calendar-sync.service.js';
+
+@Step({
+  name: 'Calendar Sync Trigger',
+  description: 'Manual calendar sync for one employee or ALL',
+  flows: ['calendar-sync'],
+  trigger: http('POST', '/advoware/calendar/sync'),
+  enqueues: [CalendarTopics.SyncEmployee],
+})
+@ApiTags('calendar')
+@ApiSecurity('ops-key')
+@UseGuards(OpsApiKeyGuard)
+@Controller('advoware/calendar')
+export class CalendarSyncController {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly sync: CalendarSyncService,
+  ) {}
+
+  @Post('sync')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Enqueue calendar sync jobs; answers {status: "triggered", kuerzel, jobs}',
+  })
+  @ApiBody({
+    type: CalendarSyncRequestDto,
+    examples: { all: { value: { kuerzel: 'ALL', full_content: true } } },
+  })
+  trigger(@Body() body: CalendarSyncRequestDto, @Req() req: Request): Promise<TriggerResult> {
+    if (!this.config.calendar.enabled)
+      throw new ConflictException('calendar sync is disabled (CALENDAR_SYNC_ENABLED=false)');
+    return this.sync.trigger(body.kuerzel, body.full_content, requestTraceId(req));
+  }
+}
