@@ -1,14 +1,18 @@
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule, type Type } from '@nestjs/common';
+import { AdvowareProxyModule } from './advoware-proxy/advoware-proxy.module.js';
+import { CalendarSyncModule } from './calendar-sync/calendar-sync.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConsoleModule } from './console/console.module.js';
 import { CoreModule } from './core/core.module.js';
 import { TraceMiddleware } from './core/trace/trace.middleware.js';
 import { HealthModule } from './health/health.module.js';
+import { BankverbindungenModule } from './vmh/bankverbindungen/bankverbindungen.module.js';
+import { BeteiligteModule } from './vmh/beteiligte/beteiligte.module.js';
 import { DocumentsModule } from './vmh/documents/documents.module.js';
 import { XaiCollectionsModule } from './xai/xai.module.js';
 
 /** The domain modules; each owns its webhooks, processors, crons and services. */
-const domainModules = [ConsoleModule, HealthModule, DocumentsModule, XaiCollectionsModule];
+const domainModules = [ConsoleModule, HealthModule, AdvowareProxyModule, BeteiligteModule, BankverbindungenModule, CalendarSyncModule, DocumentsModule, XaiCollectionsModule];
 
 @Module({})
 export class AppModule implements NestModule {
