@@ -6,8 +6,8 @@ import { join } from 'node:path';
 describe('process start with a bad configuration', () => {
   it('exits non-zero before listening and names every bad variable', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hub-config-'));
-    // The built entry point, as systemd and the Dockerfile start it (npm test builds first).
-    const result = spawnSync(process.execPath, ['dist/main.js'], {
+    // The entry point, built by npm test's pretest step (SWC into .build/), as systemd starts dist/main.js.
+    const result = spawnSync(process.execPath, ['.build/src/main.js'], {
       env: {
         PATH: process.env.PATH,
         ENV_FILE: join(dir, 'none.env'),

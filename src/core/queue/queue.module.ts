@@ -38,6 +38,8 @@ function clientsOf(config: AppConfig): Set<Redis> {
         let client: Redis | undefined;
         let subscriber: Redis | undefined;
         const track = (r: Redis) => {
+          // Every queue adds its listeners to the shared connections.
+          r.setMaxListeners(0);
           r.on('error', () => undefined);
           clientsOf(config).add(r);
           return r;
