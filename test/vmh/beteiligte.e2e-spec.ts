@@ -338,6 +338,94 @@ describe('VMH Beteiligte sync (webhook → queue → fakes, real Redis)', () => 
     expect(beteiligte(synced.id).syncStatus).toBe('clean');
   });
 
+  it('first sync of an existing pair: newer Advoware data wins and an equal unmarked email is only marked', async () => {
+    const party = adv.addBeteiligte({
+      name: 'Altbestand',
+      vorname: 'Anna',
+      rechtsform: 'Natürliche Person',
+      geaendertAm: new Date().toISOString(),
+      kommunikationen: [{ kommKz: 4, tlf: 'anna@example.de', bemerkung: 'Hauptadresse' }],
+    });
+    const e = espo.put<CBeteiligte>('CBeteiligte', {
+      firstName: 'Anna',
+      lastName: 'Veraltet',
+      rechtsform: 'Natürliche Person',
+      betnr: party.betnr,
+      syncStatus: 'clean',
+      modifiedAt: LONG_AGO,
+      emailAddressData: [{ emailAddress: 'anna@example.de', primary: true }],
+    });
+    await hook('update', [e.id]);
+    await waitFor(() => beteiligte(e.id).lastName === 'Altbestand', {
+      what: 'EspoCRM took the newer Advoware name',
+    });
+    await settled();
+    expect(adv.beteiligte(party.betnr)!.name).toBe('Altbestand');
+    const komm = adv.kommunikationen(party.betnr);
+    expect(komm).toHaveLength(1);
+    expect(parseBemerkung(komm[0].bemerkung)).toEqual({
+      type: 'marked',
+      value: 'anna@example.de',
+      kommKz: 4,
+      userText: 'Hauptadresse',
+    });
+    expect(beteiligte(e.id).emailAddressData).toEqual([
+      { emailAddress: 'anna@example.de', primary: true },
+    ]);
+  });
+
+  it('turns a read-only address difference into one Task, not one per run', async () => {
+    const synced = await createSynced();
+    const a = espo.put<CAdressen>('CAdressen', {
+      strasse: 'Weg 2',
+      plz: '20095',
+      ort: 'Hamburg',
+      land: 'DE',
+      beteiligteId: synced.id,
+    });
+    userEdit(synced.id, { lastName: 'MitAdresse' });
+    await hook('update', [synced.id]);
+    await waitFor(() => adv.adressen(synced.betnr).length === 1, { what: 'address created' });
+    await settled();
+    espo.patch('CAdressen', a.id, { land: 'AT', strasse: 'Weg 3' });
+    for (let i = 0; i < 2; i++) {
+      userEdit(synced.id, { lastName: `MitAdresse${i}` });
+      await hook('update', [synced.id]);
+      await waitFor(() => adv.beteiligte(synced.betnr)?.name === `MitAdresse${i}`, {
+        what: `run ${i}`,
+      });
+      await settled();
+    }
+    expect(adv.adressen(synced.betnr)[0]).toMatchObject({ strasse: 'Weg 3', land: 'DE' });
+    const tasks = espo.records<EspoRecord>('Task').filter((t) => t.parentId === synced.id);
+    expect(tasks).toHaveLength(1);
+    expect(String(tasks[0].description)).toContain('readonly_field_conflict');
+  });
+
+  it('cron resets a permanently_failed entity whose 24 h are over and syncs it', async () => {
+    const synced = await createSynced();
+    espo.patch('CBeteiligte', synced.id, {
+      lastName: 'Zurueck',
+      // The edit that then failed five times, a day ago (after the last good sync).
+      advowareLastSync: '2021-01-01 00:00:00',
+      syncStatus: 'permanently_failed',
+      syncRetryCount: 5,
+      syncNextRetry: LONG_AGO,
+      syncAutoResetAt: LONG_AGO,
+      syncErrorMessage: 'old failure',
+    });
+    await hub.ops('/_console/cron/trigger', {
+      method: 'POST',
+      body: JSON.stringify({ function_id: 'vmh-beteiligte-sync-check' }),
+    });
+    await waitFor(() => adv.beteiligte(synced.betnr)?.name === 'Zurueck', {
+      what: 'synced after the reset',
+    });
+    await waitFor(() => beteiligte(synced.id).syncStatus === 'clean', { what: 'clean' });
+    await settled();
+    expect(beteiligte(synced.id)).toMatchObject({ syncRetryCount: 0, syncErrorMessage: null });
+  });
+
   it('never deletes in Advoware when EspoCRM deletes, and notifies instead', async () => {
     const synced = await createSynced();
     espo.remove('CBeteiligte', synced.id);
