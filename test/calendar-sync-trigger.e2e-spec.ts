@@ -145,6 +145,21 @@ describe('CalendarSync triggers and read-only Advoware', () => {
     ]);
   }, 30_000);
 
+  it('runs the cron step as one job per active employee', async () => {
+    addTermin({ datum: day(1), text: 'Cron MS' });
+    const res = await hub.ops('/_console/cron/trigger', {
+      method: 'POST',
+      body: JSON.stringify({ function_id: 'calendar-sync-cron' }),
+    });
+    expect(res.status).toBeLessThan(300);
+    await waitFor(() => calendarOf(AB.email, 'AB') !== undefined, { what: 'the AB calendar' });
+    await settled(1);
+    expect(google.events(MS.email, calendarOf(MS.email, 'MS')).map((e) => e.summary)).toEqual([
+      'Cron MS',
+    ]);
+    expect(calendarOf(OLD.email, 'OL')).toBeUndefined();
+  }, 30_000);
+
   it('triggers one employee by kuerzel in privacy mode', async () => {
     addTermin({ datum: day(1), text: 'Geheim' });
     const res = await post({ kuerzel: 'ms', full_content: false });
