@@ -80,7 +80,7 @@ export class BankverbindungenSyncService {
     if (!account.beteiligteId) {
       await this.markFailed(
         account,
-        'Keine Beteiligte verknüpft: die Bankverbindung gehört zu keinem Beteiligten',
+        'Kein Beteiligter verknüpft: die Bankverbindung gehört zu keinem Beteiligten',
       );
       this.logger.warn(`bankverbindung ${this.ref(id)} not sent: no party linked`);
       return 'invalid';
@@ -146,7 +146,8 @@ export class BankverbindungenSyncService {
           break;
       }
     } catch (err) {
-      if (!(err instanceof UpstreamForbiddenError)) throw err;
+      // Only Advoware's refusal becomes a Task; EspoCRM refusing the Task itself is a real failure.
+      if (!(err instanceof UpstreamForbiddenError) || err.system !== 'advoware') throw err;
       const operation = decision.action === 'create' ? 'create' : 'update';
       const reason = err.reason ?? 'HTTP 403';
       const created = await this.ensureTask(
@@ -242,7 +243,7 @@ export class BankverbindungenSyncService {
         await this.forgetLocation(id);
         return 'delete_nothing_to_do';
       }
-      if (!(err instanceof UpstreamForbiddenError)) throw err;
+      if (!(err instanceof UpstreamForbiddenError) || err.system !== 'advoware') throw err;
       const party = await this.find<CBeteiligte>('CBeteiligte', found.beteiligteId);
       const task = deleteRefusedTask(found, id, err.reason ?? 'HTTP 403');
       const created = await this.ensureTask(
