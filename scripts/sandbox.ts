@@ -13,7 +13,13 @@ import { startFakeStack } from '../test/fakes/fake-stack.js';
  * redis-server when nothing answers at the configured Redis.
  */
 async function redisAnswers(host: string, port: number): Promise<boolean> {
-  const r = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const r = new Redis({
+    host,
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -28,11 +34,17 @@ async function redisAnswers(host: string, port: number): Promise<boolean> {
 async function ensureRedis(host: string, port: number): Promise<ChildProcess | undefined> {
   if (await redisAnswers(host, port)) return undefined;
   console.log(`No Redis at ${host}:${port}; starting a private redis-server (stopped on exit).`);
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   proc.on('error', (err) => {
-    console.error(`Could not start redis-server: ${err.message}. Install Redis or start it yourself.`);
+    console.error(
+      `Could not start redis-server: ${err.message}. Install Redis or start it yourself.`,
+    );
     process.exit(1);
   });
   for (let i = 0; i < 50; i++) {

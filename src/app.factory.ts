@@ -16,7 +16,11 @@ import { HubLogger } from './core/logging/hub-logger.js';
 import { mountQueueDashboard } from './console/queue-dashboard.js';
 
 export function createLogger(config: AppConfig): HubLogger {
-  return new HubLogger({ json: config.log.format === 'json', level: config.log.level, secrets: config.secrets });
+  return new HubLogger({
+    json: config.log.format === 'json',
+    level: config.log.level,
+    secrets: config.secrets,
+  });
 }
 
 /** Builds the hub for a config: used by main.ts, the sandbox, tests and the benchmark alike. */
@@ -25,12 +29,15 @@ export async function createApp(
   options: { logger?: LoggerService; extraModules?: Array<Type | DynamicModule> } = {},
 ): Promise<NestExpressApplication> {
   const logger = options.logger ?? createLogger(config);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options.extraModules), {
-    rawBody: true,
-    bodyParser: true,
-    logger,
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, options.extraModules),
+    {
+      rawBody: true,
+      bodyParser: true,
+      logger,
+      abortOnError: false,
+    },
+  );
   configureApp(app, config);
   if (config.http.queueDashboardEnabled && config.runsHttp) mountQueueDashboard(app, config);
   await app.init();
@@ -40,7 +47,9 @@ export async function createApp(
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   // 1 MB: EspoCRM sends at most 50 records a batch; anything bigger is not a webhook.
   app.useBodyParser('json', { limit: '1mb' });
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true, forbidNonWhitelisted: true }));
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, transform: true, forbidNonWhitelisted: true }),
+  );
   app.enableShutdownHooks();
   app.disable('x-powered-by');
   if (!config.runsHttp) {

@@ -41,7 +41,12 @@ export class AppConfig {
   };
   readonly lock: { ttlMs: number };
   readonly webhook: { secrets: Map<string, string> };
-  readonly espocrm: { baseUrl: string; apiKey: string; timeoutMs: number; metadataTtlSeconds: number };
+  readonly espocrm: {
+    baseUrl: string;
+    apiKey: string;
+    timeoutMs: number;
+    metadataTtlSeconds: number;
+  };
   readonly advoware: {
     baseUrl: string;
     authUrl: string;
@@ -162,7 +167,9 @@ export class AppConfig {
       collectionEntityTypes: list(e.XAI_COLLECTION_ENTITY_TYPES),
     };
     this.google = {
-      apiRootUrl: e.GOOGLE_API_ROOT_URL.endsWith('/') ? e.GOOGLE_API_ROOT_URL : `${e.GOOGLE_API_ROOT_URL}/`,
+      apiRootUrl: e.GOOGLE_API_ROOT_URL.endsWith('/')
+        ? e.GOOGLE_API_ROOT_URL
+        : `${e.GOOGLE_API_ROOT_URL}/`,
       tokenUrl: e.GOOGLE_TOKEN_URL,
       serviceAccountEmail: e.GOOGLE_SERVICE_ACCOUNT_EMAIL,
       // Environment files cannot hold newlines comfortably; `\n` escapes are the convention.

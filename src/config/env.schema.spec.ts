@@ -12,16 +12,19 @@ describe('environment validation', () => {
   });
 
   it('names every bad variable at once, with the reason', () => {
-    const env = testEnv({}, {
-      ESPOCRM_API_BASE_URL: 'not a url',
-      ESPOCRM_API_KEY: undefined,
-      OPS_API_KEY: 'short',
-      REDIS_PORT: 'abc',
-      APP_ROLE: 'both',
-      VMH_BETEILIGTE_SYNC_CRON: '*/15 * * * *',
-      ADVOWARE_API_KEY: 'not base64!',
-      ESPOCRM_WEBHOOK_SECRETS: 'no-colon-here',
-    });
+    const env = testEnv(
+      {},
+      {
+        ESPOCRM_API_BASE_URL: 'not a url',
+        ESPOCRM_API_KEY: undefined,
+        OPS_API_KEY: 'short',
+        REDIS_PORT: 'abc',
+        APP_ROLE: 'both',
+        VMH_BETEILIGTE_SYNC_CRON: '*/15 * * * *',
+        ADVOWARE_API_KEY: 'not base64!',
+        ESPOCRM_WEBHOOK_SECRETS: 'no-colon-here',
+      },
+    );
     let error: unknown;
     try {
       validateEnv(env);
@@ -48,11 +51,15 @@ describe('environment validation', () => {
 
   it('requires the Google service account only when calendar sync is on', () => {
     expect(() => validateEnv(testEnv({}, { CALENDAR_SYNC_ENABLED: 'false' }))).not.toThrow();
-    expect(() => validateEnv(testEnv({}, { CALENDAR_SYNC_ENABLED: 'true' }))).toThrow(/GOOGLE_SERVICE_ACCOUNT_EMAIL/);
+    expect(() => validateEnv(testEnv({}, { CALENDAR_SYNC_ENABLED: 'true' }))).toThrow(
+      /GOOGLE_SERVICE_ACCOUNT_EMAIL/,
+    );
   });
 
   it('collects every configured secret for the logger to mask', () => {
     const config = AppConfig.fromEnv(testEnv({}, { ESPOCRM_WEBHOOK_SECRETS: 'wh1:hook-secret-1' }));
-    expect(config.secrets).toEqual(expect.arrayContaining(['hook-secret-1', config.opsApiKey, config.espocrm.apiKey]));
+    expect(config.secrets).toEqual(
+      expect.arrayContaining(['hook-secret-1', config.opsApiKey, config.espocrm.apiKey]),
+    );
   });
 });

@@ -48,7 +48,10 @@ export class EnvironmentVariables {
   // --- credentials for the hub's own endpoints ------------------------------
   @IsString() @MinLength(16) OPS_API_KEY!: string;
   @IsOptional() @IsString() PROXY_API_KEYS: string = '';
-  @IsOptional() @Matches(WEBHOOK_SECRETS, { message: 'ESPOCRM_WEBHOOK_SECRETS must be webhookId:secret pairs, comma-separated' })
+  @IsOptional()
+  @Matches(WEBHOOK_SECRETS, {
+    message: 'ESPOCRM_WEBHOOK_SECRETS must be webhookId:secret pairs, comma-separated',
+  })
   ESPOCRM_WEBHOOK_SECRETS?: string;
 
   // --- Redis ------------------------------------------------------------------
@@ -77,7 +80,8 @@ export class EnvironmentVariables {
   // --- Advoware ---------------------------------------------------------------
   @IsUrl(urlOpts) ADVOWARE_API_BASE_URL!: string;
   @IsUrl(urlOpts) ADVOWARE_AUTH_URL: string = 'https://security.advo-net.net/api/v1/Token';
-  @IsString() @Matches(/^[A-Za-z0-9+/]+={0,2}$/, { message: 'ADVOWARE_API_KEY must be base64' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9+/]+={0,2}$/, { message: 'ADVOWARE_API_KEY must be base64' })
   ADVOWARE_API_KEY!: string;
   @IsOptional() @IsString() ADVOWARE_API_SECRET?: string;
   @IsString() @IsNotEmpty() ADVOWARE_APP_ID!: string;
@@ -112,7 +116,9 @@ export class EnvironmentVariables {
   GOOGLE_SERVICE_ACCOUNT_EMAIL?: string;
   @ValidateIf((e: EnvironmentVariables) => e.CALENDAR_SYNC_ENABLED)
   @IsString()
-  @Matches(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, { message: 'GOOGLE_SERVICE_ACCOUNT_PRIVATE_KEY must be a PEM private key' })
+  @Matches(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, {
+    message: 'GOOGLE_SERVICE_ACCOUNT_PRIVATE_KEY must be a PEM private key',
+  })
   GOOGLE_SERVICE_ACCOUNT_PRIVATE_KEY?: string;
   @Transform(toInt) @IsInt() @Min(1) GOOGLE_RATE_LIMIT_PER_MINUTE: number = 500;
   @Transform(toInt) @IsInt() @Min(1) GOOGLE_API_TIMEOUT_SECONDS: number = 30;

@@ -21,7 +21,9 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: Redis answers (503 otherwise); queue backlog for information' })
+  @ApiOperation({
+    summary: 'Readiness: Redis answers (503 otherwise); queue backlog for information',
+  })
   ready() {
     return this.health.check([() => this.redis.check(), () => this.queues.check()]);
   }

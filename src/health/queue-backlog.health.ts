@@ -24,9 +24,14 @@ export class QueueBacklogIndicator {
           const q = this.moduleRef.get<Queue>(getQueueToken(name), { strict: false });
           const c = await Promise.race([
             q.getJobCounts(),
-            new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref()),
+            new Promise<never>((_, reject) =>
+              setTimeout(() => reject(new Error('timeout')), 1000).unref(),
+            ),
           ]);
-          return [name, { backlog: c.waiting + c.delayed, active: c.active, failed: c.failed }] as const;
+          return [
+            name,
+            { backlog: c.waiting + c.delayed, active: c.active, failed: c.failed },
+          ] as const;
         }),
       );
       return h.up(Object.fromEntries(entries));

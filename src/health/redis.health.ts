@@ -17,7 +17,9 @@ export class RedisHealthIndicator {
       const started = performance.now();
       await Promise.race([
         this.redis.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('ping timeout')), 1000).unref()),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error('ping timeout')), 1000).unref(),
+        ),
       ]);
       return h.up({ latencyMs: Math.round(performance.now() - started) });
     } catch (err) {

@@ -37,7 +37,9 @@ describe('hub boot', () => {
 describe('hub boot with Swagger and the queue dashboard switched off', () => {
   let hub: RunningHub;
   beforeAll(async () => {
-    hub = await startHub(testEnv({}, { SWAGGER_ENABLED: 'false', QUEUE_DASHBOARD_ENABLED: 'false' }));
+    hub = await startHub(
+      testEnv({}, { SWAGGER_ENABLED: 'false', QUEUE_DASHBOARD_ENABLED: 'false' }),
+    );
   });
   afterAll(() => hub.close());
 

@@ -3,7 +3,10 @@ import { advowareDemoData } from './advoware/demo-data.js';
 import { startAdvowareFake, type AdvowareFake } from './advoware/advoware.fake.js';
 import { espocrmDemoData } from './espocrm/demo-data.js';
 import { startEspoCrmFake, type EspoCrmFake } from './espocrm/espocrm.fake.js';
-import { startGoogleCalendarFake, type GoogleCalendarFake } from './google-calendar/google-calendar.fake.js';
+import {
+  startGoogleCalendarFake,
+  type GoogleCalendarFake,
+} from './google-calendar/google-calendar.fake.js';
 import { makeGoogleTestCredentials } from './google-calendar/google-credentials.js';
 import { startXaiFake, type XaiFake } from './xai/xai.fake.js';
 
