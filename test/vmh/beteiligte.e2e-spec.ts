@@ -214,6 +214,22 @@ describe('VMH Beteiligte sync (webhook → queue → fakes, real Redis)', () => 
     expect(after.advowareRowId).toBe(adv.beteiligte(synced.betnr)!.rowId);
   });
 
+  it('removes from EspoCRM a phone deleted only in Advoware and never calls DELETE', async () => {
+    const synced = await createSynced();
+    const mobile = adv.kommunikationen(synced.betnr).find((k) => k.kommKz === 3)!;
+    adv.removeKommunikation(synced.betnr, mobile.id);
+    await hook('update', [synced.id]);
+    await waitFor(() => beteiligte(synced.id).phoneNumberData?.length === 1, {
+      what: 'the mobile removed in EspoCRM',
+    });
+    await settled();
+    expect(beteiligte(synced.id).phoneNumberData).toEqual([
+      { phoneNumber: '+49 30 1234', type: 'Office', primary: true },
+    ]);
+    expect(adv.kommunikationen(synced.betnr)).toHaveLength(2);
+    expect(Object.keys(adv.counts()).some((k) => k.startsWith('DELETE'))).toBe(false);
+  });
+
   it('lets EspoCRM win a conflict, sets conflict and notifies the assigned user', async () => {
     const synced = await createSynced();
     adv.putBeteiligte(synced.betnr, { name: 'AdvoName' });

@@ -18,6 +18,9 @@ import { failureFields, isValidationFailure, waitsForRetry } from './sync-status
 
 export const ENTITY = 'CBeteiligte';
 
+/** How long after `advowareLastSync` a `modifiedAt` may still be the hub's own write-back. */
+const OWN_WRITE_TOLERANCE_MS = 5_000;
+
 export type BeteiligteJobAction = 'create' | 'update' | 'delete';
 
 export interface BeteiligteJob extends EntityEvent {
@@ -220,10 +223,17 @@ export class BeteiligteSyncService {
     return answer?.rowId ? answer : this.advoware.getBeteiligte(betnr);
   }
 
+  /**
+   * For the Kommunikation diff only: did a person edit EspoCRM since the last sync?
+   * EspoCRM's `dirty` says so; the timestamp allows for the hub's own write-back, whose
+   * `modifiedAt` (server clock, whole seconds) can lie a moment after `advowareLastSync`.
+   */
   private espoChangedSinceSync(espo: CBeteiligte): boolean {
     if (!espo.advowareLastSync || espo.syncStatus === 'dirty' || espo.syncStatus === 'pending_sync')
       return true;
-    return !!espo.modifiedAt && espo.modifiedAt > espo.advowareLastSync;
+    if (!espo.modifiedAt) return false;
+    const lastSync = parseEspoDateTime(espo.advowareLastSync).getTime();
+    return parseEspoDateTime(espo.modifiedAt).getTime() > lastSync + OWN_WRITE_TOLERANCE_MS;
   }
 
   /** A clean entity the cron re-checks gets a fresh `advowareLastSync` now and then, or it would be picked every tick. */
