@@ -1,4 +1,10 @@
-import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule, type Type } from '@nestjs/common';
+import {
+  type DynamicModule,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  type Type,
+} from '@nestjs/common';
 import { AdvowareProxyModule } from './advoware-proxy/advoware-proxy.module.js';
 import { CalendarSyncModule } from './calendar-sync/calendar-sync.module.js';
 import { AppConfig } from './config/app-config.js';
@@ -12,13 +18,25 @@ import { DocumentsModule } from './vmh/documents/documents.module.js';
 import { XaiCollectionsModule } from './xai/xai.module.js';
 
 /** The domain modules; each owns its webhooks, processors, crons and services. */
-const domainModules = [ConsoleModule, HealthModule, AdvowareProxyModule, BeteiligteModule, BankverbindungenModule, CalendarSyncModule, DocumentsModule, XaiCollectionsModule];
+const domainModules: Array<Type | DynamicModule> = [
+  ConsoleModule,
+  HealthModule,
+  AdvowareProxyModule,
+  CalendarSyncModule,
+  BeteiligteModule,
+  BankverbindungenModule,
+  DocumentsModule,
+  XaiCollectionsModule,
+];
 
 @Module({})
 export class AppModule implements NestModule {
   /** `extra` lets tests and the benchmark add modules (e.g. a probe step) to the real app. */
   static forRoot(config: AppConfig, extra: Array<Type | DynamicModule> = []): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(config), ...domainModules, ...extra] };
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot(config), ...domainModules, ...extra],
+    };
   }
 
   configure(consumer: MiddlewareConsumer): void {
