@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { AdvowareCacheIndicator } from './advoware-cache.health.js';
 import { QueueBacklogIndicator } from './queue-backlog.health.js';
 import { RedisHealthIndicator } from './redis.health.js';
 
@@ -11,6 +12,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly redis: RedisHealthIndicator,
     private readonly queues: QueueBacklogIndicator,
+    private readonly advoware: AdvowareCacheIndicator,
   ) {}
 
   @Get('live')
@@ -25,6 +27,10 @@ export class HealthController {
     summary: 'Readiness: Redis answers (503 otherwise); queue backlog for information',
   })
   ready() {
-    return this.health.check([() => this.redis.check(), () => this.queues.check()]);
+    return this.health.check([
+      () => this.redis.check(),
+      () => this.queues.check(),
+      () => this.advoware.check(),
+    ]);
   }
 }
