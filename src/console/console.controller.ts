@@ -67,7 +67,7 @@ export class ConsoleController {
     const problem = topic.validate(body.data);
     if (problem) throw new BadRequestException(problem);
     const traceId = requestTraceId(req);
-    await this.producer.enqueue(topic, [{ ...body.data, traceId }]);
+    await this.producer.enqueue(topic, [{ ...body.data, traceId, manual: true }]);
     return { status: 'enqueued', topic: topic.name, traceId };
   }
 

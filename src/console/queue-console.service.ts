@@ -73,13 +73,13 @@ export class QueueConsoleService {
 
   async retry(name: string, jobId: string): Promise<{ retried: string }> {
     const job = await this.mustGet(name, jobId);
-    await job.retry();
+    await retryManually(job);
     return { retried: jobId };
   }
 
   async retryAll(name: string): Promise<{ retried: number }> {
     const jobs = await this.queue(name).getFailed();
-    await Promise.all(jobs.map((j) => j.retry()));
+    await Promise.all(jobs.map((j) => retryManually(j)));
     return { retried: jobs.length };
   }
 
@@ -122,4 +122,10 @@ export class QueueConsoleService {
     if (!job) throw new NotFoundException(`no job ${jobId} in ${name}`);
     return job;
   }
+}
+
+/** An operator's retry runs now, even where the step would wait for its retry time. */
+async function retryManually(job: Job): Promise<void> {
+  await job.update({ ...(job.data as object), manual: true });
+  await job.retry();
 }

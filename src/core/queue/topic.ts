@@ -3,6 +3,11 @@ export interface JobPayload {
   traceId: string;
   /** Set on the delayed check after a busy lock (see EntityLock); processors pass it through. */
   pendingCheck?: boolean;
+  /**
+   * Set by the console (invoke, retry): an operator asked for this run, so a step
+   * runs it even where it would wait (e.g. a failed entity's `syncNextRetry`).
+   */
+  manual?: boolean;
 }
 
 /** The usual payload: one EspoCRM entity touched by a webhook or a cron. */

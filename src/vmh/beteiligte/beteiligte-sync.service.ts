@@ -55,10 +55,13 @@ export class BeteiligteSyncService {
   ) {}
 
   run(job: BeteiligteJob): Promise<void> {
-    return job.action === 'delete' ? this.handleDelete(job.entityId) : this.sync(job.entityId);
+    return job.action === 'delete'
+      ? this.handleDelete(job.entityId)
+      : this.sync(job.entityId, job.manual === true);
   }
 
-  async sync(id: string): Promise<void> {
+  /** `manual`: an operator retried from the console, so a pending retry time does not hold it back. */
+  async sync(id: string, manual = false): Promise<void> {
     const now = new Date();
     const espo = await this.loadEspo(id);
     if (!espo) {
@@ -69,7 +72,7 @@ export class BeteiligteSyncService {
       this.logger.log(`CBeteiligte/${id} skipped: deleted_in_advoware, a person decides`);
       return;
     }
-    if (waitsForRetry(espo, now)) {
+    if (!manual && waitsForRetry(espo, now)) {
       this.logger.log(
         `CBeteiligte/${id} skipped: ${espo.syncStatus}, next retry ${espo.syncNextRetry ?? 'after a user change'}`,
       );
