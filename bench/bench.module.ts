@@ -1,0 +1,30 @@
+import { Body, Controller, HttpCode, Module, Post, UseGuards } from '@nestjs/common';
+import { BadRequestException } from '@nestjs/common';
+import { parseEspoWebhookBody } from '../src/core/webhook/espo-webhook-body.js';
+import { EspoWebhookGuard } from '../src/core/webhook/espo-webhook.guard.js';
+import type { WebhookAnswer } from '../src/core/webhook/webhook-intake.service.js';
+
+/**
+ * The intake's baseline: the same app, middleware, guard, body parsing and answer
+ * as a webhook route, minus Redis. Intake ÷ bare is what enqueueing costs.
+ */
+@UseGuards(EspoWebhookGuard)
+@Controller('bench')
+export class BareWebhookController {
+  @Post('bare')
+  @HttpCode(200)
+  receive(@Body() body: unknown): WebhookAnswer {
+    const parsed = parseEspoWebhookBody(body);
+    if (!parsed.ok) throw new BadRequestException(parsed.reason);
+    return {
+      status: 'received',
+      action: 'bench.bare',
+      new_ids_count: parsed.ids.length,
+      total_ids_in_batch: parsed.total,
+    };
+  }
+}
+
+/** Passed to `createApp` as an extra module by the benchmark's hub process only. */
+@Module({ controllers: [BareWebhookController] })
+export class BenchModule {}

@@ -1,0 +1,205 @@
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { intakeScenario } from './scenarios/intake.scenario.js';
+import { locksScenario } from './scenarios/locks.scenario.js';
+import { stormScenario } from './scenarios/storm.scenario.js';
+import type { BenchSettings } from './support/bench-stack.js';
+import { startPrivateRedis, type PrivateRedis } from './support/private-redis.js';
+import {
+  failed,
+  fmt,
+  info,
+  judged,
+  missing,
+  renderTable,
+  type ResultRow,
+} from './support/results.js';
+import type { Scenario, ScenarioResult } from './support/scenario.js';
+
+/**
+ * `npm run bench`: the issue-10 benchmark. A private redis-server, the four fakes
+ * in this process, the hub in a child process per scenario; prints one table and
+ * writes bench/results.json. Every wait is bounded and the whole run is capped, so
+ * it always ends by itself.
+ *
+ * Knobs (environment): BENCH_LATENCY_MS (5), BENCH_DURATION_S (10),
+ * BENCH_CONNECTIONS (32), BENCH_ONLY=intake,storm,..., BENCH_CPU_PROF=1 (hub CPU
+ * profiles into .build/bench-out), BENCH_HUB_<VAR>=value (a hub setting to try,
+ * e.g. BENCH_HUB_WORKER_CONCURRENCY=16), BENCH_HUB_NODE_ARGS="--max-old-space-size=160"
+ * (node flags for the hub process; with --expose-gc the heap left after a full GC is shown).
+ */
+const RUN_CAP_MS = 9.5 * 60_000;
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const scenarios: Scenario[] = [locksScenario, intakeScenario, stormScenario];
+
+function intEnv(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number`);
+  return n;
+}
+
+function settingsFromEnv(redisPort: number): BenchSettings {
+  const hubOverrides: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (k.startsWith('BENCH_HUB_') && k !== 'BENCH_HUB_NODE_ARGS' && v !== undefined)
+      hubOverrides[k.slice('BENCH_HUB_'.length)] = v;
+  return {
+    latencyMs: intEnv('BENCH_LATENCY_MS', 5),
+    durationS: intEnv('BENCH_DURATION_S', 10),
+    connections: intEnv('BENCH_CONNECTIONS', 32),
+    redisPort,
+    runId: randomBytes(3).toString('hex'),
+    hubOverrides,
+    outDir: join(repoRoot, '.build', 'bench-out'),
+    cpuProfile: process.env.BENCH_CPU_PROF === '1',
+    hubNodeArgs: (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  };
+}
+
+function machine(): string[] {
+  const cpus = os.cpus();
+  let redisVersion = 'unknown';
+  try {
+    redisVersion = execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    // reported as unknown; startPrivateRedis fails with the reason
+  }
+  return [
+    `CPU: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length}`,
+    `Memory: ${(os.totalmem() / 1024 ** 3).toFixed(1)} GB total, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+    `Node ${process.version}, ${os.type()} ${os.release()}, ${redisVersion}`,
+  ];
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} exceeded ${ms / 1000} s`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function memoryRows(results: Map<string, ScenarioResult>): ResultRow[] {
+  const rows: ResultRow[] = [];
+  for (const [id, label] of [
+    ['intake', 'during 1'],
+    ['storm', 'during 2'],
+  ]) {
+    const peak = results.get(id)?.peak;
+    if (!peak) {
+      rows.push(missing('6', `peak RSS of the hub ${label}`, 'scenario did not run'));
+      continue;
+    }
+    rows.push(
+      judged('6', `peak RSS of the hub ${label}`, peak.rss, fmt.mb, '<=', 250 * 1024 * 1024),
+    );
+    const m = peak.atPeak;
+    rows.push(
+      info(
+        '6',
+        `  at the peak ${label}: heap used / total, external`,
+        `${fmt.mb(m.heapUsed)} / ${fmt.mb(m.heapTotal)}, ${fmt.mb(m.external)}`,
+      ),
+    );
+    if (peak.heapAfterGc !== undefined)
+      rows.push(info('6', `  heap left after a full GC ${label}`, fmt.mb(peak.heapAfterGc)));
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const cap = setTimeout(() => {
+    console.error(`benchmark exceeded ${RUN_CAP_MS / 60_000} minutes; stopping`);
+    process.exit(2);
+  }, RUN_CAP_MS);
+
+  const header = machine();
+  header.forEach((l) => console.log(l));
+  let redis: PrivateRedis | undefined;
+  const rows: ResultRow[] = [];
+  const results = new Map<string, ScenarioResult>();
+  let errors = 0;
+  try {
+    redis = await startPrivateRedis();
+    const settings = settingsFromEnv(redis.port);
+    const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+    console.log(
+      `Upstream latency ${settings.latencyMs} ms, ${settings.connections} connections × ${settings.durationS} s, ` +
+        `private redis-server on port ${redis.port}, run ${settings.runId}` +
+        (Object.keys(settings.hubOverrides).length
+          ? `, hub overrides ${JSON.stringify(settings.hubOverrides)}`
+          : '') +
+        (settings.hubNodeArgs.length ? `, hub node flags ${settings.hubNodeArgs.join(' ')}` : ''),
+    );
+    for (const scenario of scenarios) {
+      if (only.length > 0 && !only.includes(scenario.id)) continue;
+      const t0 = Date.now();
+      console.log(`\n== ${scenario.title}`);
+      try {
+        const result = await withTimeout(
+          scenario.run({ settings, redis, log: (m) => console.log(`   ${m}`) }),
+          scenario.timeoutMs,
+          scenario.title,
+        );
+        results.set(scenario.id, result);
+        rows.push(...result.rows);
+      } catch (err) {
+        errors += 1;
+        const message = err instanceof Error ? err.message : String(err);
+        console.error(`   ${scenario.title} failed: ${message}`);
+        rows.push(failed(scenario.title.split(' ')[0], message));
+      }
+      console.log(`   (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    }
+    if (only.length === 0 || only.includes('intake') || only.includes('storm'))
+      rows.push(...memoryRows(results));
+
+    rows.sort((a, b) => Number(a.scenario) - Number(b.scenario));
+    const table = renderTable(rows);
+    console.log(`\n${header.join('\n')}\n\n${table}\n`);
+    const met = rows.filter((r) => r.status === 'MET').length;
+    const judgedCount = rows.filter((r) => r.status === 'MET' || r.status === 'MISSED').length;
+    console.log(
+      `${met} of ${judgedCount} targets met; total time ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
+    writeFileSync(
+      join(repoRoot, 'bench', 'results.json'),
+      JSON.stringify(
+        {
+          at: new Date().toISOString(),
+          machine: header,
+          settings: { ...settings, outDir: undefined },
+          rows,
+          details: Object.fromEntries(
+            [...results].map(([id, r]) => [id, { ...r.details, rows: undefined }]),
+          ),
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    await redis?.stop();
+    clearTimeout(cap);
+  }
+  process.exit(errors > 0 ? 1 : 0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});

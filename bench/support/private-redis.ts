@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { freePort, sleep } from './ports.js';
+
+/**
+ * A redis-server of the benchmark's own, on a free loopback port and without
+ * persistence: the figures are not disturbed by other users of the shared Redis,
+ * `INFO commandstats` counts only the hub's commands, and nothing is ever flushed
+ * on a Redis someone else uses.
+ */
+export interface PrivateRedis {
+  port: number;
+  client: Redis;
+  /** Calls per command since the server started (`INFO commandstats`). */
+  commandCalls(): Promise<Map<string, number>>;
+  stop(): Promise<void>;
+}
+
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const proc: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const spawnError = new Promise<never>((_, reject) =>
+    proc.once('error', (err) =>
+      reject(new Error(`could not start redis-server (is Redis installed?): ${err.message}`)),
+    ),
+  );
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined);
+  const connect = async () => {
+    for (let i = 0; i < 100; i++) {
+      try {
+        await client.connect();
+        return;
+      } catch {
+        client.disconnect();
+        await sleep(50);
+      }
+    }
+    throw new Error(`redis-server on port ${port} did not answer`);
+  };
+  await Promise.race([connect(), spawnError]);
+  return {
+    port,
+    client,
+    async commandCalls() {
+      const text = await client.info('commandstats');
+      const calls = new Map<string, number>();
+      for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+        calls.set(m[1], Number(m[2]));
+      return calls;
+    },
+    async stop() {
+      client.disconnect();
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, sleep(3000)]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    },
+  };
+}
+
+/** Per-command call deltas between two `commandCalls()` snapshots, without the probe's own INFO. */
+export function commandDelta(
+  before: Map<string, number>,
+  after: Map<string, number>,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [cmd, n] of after) {
+    const d = n - (before.get(cmd) ?? 0) - (cmd === 'info' ? 1 : 0);
+    if (d > 0) out.set(cmd, d);
+  }
+  return out;
+}
