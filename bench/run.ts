@@ -5,6 +5,8 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { beteiligteScenario } from './scenarios/beteiligte.scenario.js';
+import { calendarScenario } from './scenarios/calendar.scenario.js';
 import { intakeScenario } from './scenarios/intake.scenario.js';
 import { locksScenario } from './scenarios/locks.scenario.js';
 import { stormScenario } from './scenarios/storm.scenario.js';
@@ -36,7 +38,13 @@ import type { Scenario, ScenarioResult } from './support/scenario.js';
 const RUN_CAP_MS = 9.5 * 60_000;
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-const scenarios: Scenario[] = [locksScenario, intakeScenario, stormScenario];
+const scenarios: Scenario[] = [
+  locksScenario,
+  intakeScenario,
+  stormScenario,
+  beteiligteScenario,
+  calendarScenario,
+];
 
 function intEnv(name: string, fallback: number): number {
   const v = process.env[name];

@@ -263,6 +263,14 @@ export const stormScenario: Scenario = {
           '<=',
           1.1,
         ),
+        info(
+          '2',
+          '  of which, per document',
+          Object.entries(espo.counts())
+            .filter(([k]) => k.startsWith('GET '))
+            .map(([k, n]) => `${k.slice(4).replace('/api/v1', '')} ${(n / DOCUMENTS).toFixed(2)}`)
+            .join(', '),
+        ),
         judged(
           '2',
           'storm: CDokumente record reads per document',
@@ -294,7 +302,7 @@ export const stormScenario: Scenario = {
         ),
         info(
           '2',
-          'storm: most document jobs active at once (observed)',
+          `storm: most document jobs active at once (observed; WORKER_CONCURRENCY ${concurrency})`,
           String(maxActive),
           maxActive,
         ),

@@ -13,6 +13,8 @@ export interface PrivateRedis {
   client: Redis;
   /** Calls per command since the server started (`INFO commandstats`). */
   commandCalls(): Promise<Map<string, number>>;
+  /** Empties this private server (e.g. the intake's 200,000 jobs before the next scenario). */
+  flush(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,14 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     throw new Error(`redis-server on port ${port} did not answer`);
   };
   await Promise.race([connect(), spawnError]);
+  // If another server had taken the port first, every later command (FLUSHALL above all)
+  // would go to it: make sure the one answering is the process spawned here.
+  const serverPid = /process_id:(\d+)/.exec(await client.info('server'))?.[1];
+  if (Number(serverPid) !== proc.pid) {
+    client.disconnect();
+    proc.kill('SIGKILL');
+    throw new Error(`port ${port} answered from redis pid ${serverPid}, not the one started here`);
+  }
   return {
     port,
     client,
@@ -52,6 +62,9 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
         calls.set(m[1], Number(m[2]));
       return calls;
+    },
+    async flush() {
+      await client.flushall();
     },
     async stop() {
       client.disconnect();
