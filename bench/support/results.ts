@@ -56,7 +56,7 @@ export const fmt = {
   us: (n: number) => `${n.toFixed(0)} µs`,
   ratio: (n: number) => `${n.toFixed(2)}×`,
   perDoc: (n: number) => n.toFixed(2),
-  mb: (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`,
+  mb: (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`,
   rps: (n: number) => `${Math.round(n).toLocaleString('en-US')}/s`,
 };
 
