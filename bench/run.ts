@@ -130,6 +130,9 @@ function memoryRows(results: Map<string, ScenarioResult>): ResultRow[] {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  // Exit through process.exit so the 'exit' hooks stop the private redis-server.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => process.exit(130));
   const cap = setTimeout(() => {
     console.error(`benchmark exceeded ${RUN_CAP_MS / 60_000} minutes; stopping`);
     process.exit(2);

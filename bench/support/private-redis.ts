@@ -25,6 +25,9 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   );
+  // Whatever ends the benchmark (a crash included), the server must not outlive it.
+  const killOnExit = () => proc.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const spawnError = new Promise<never>((_, reject) =>
     proc.once('error', (err) =>
       reject(new Error(`could not start redis-server (is Redis installed?): ${err.message}`)),
@@ -67,6 +70,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       await client.flushall();
     },
     async stop() {
+      process.off('exit', killOnExit);
       client.disconnect();
       if (proc.exitCode !== null) return;
       const exited = new Promise((r) => proc.once('exit', r));
