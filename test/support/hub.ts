@@ -29,7 +29,11 @@ export async function startHub(
     ops: (path, init = {}) =>
       fetch(`${url}${path}`, {
         ...init,
-        headers: { 'X-Api-Key': config.opsApiKey, 'Content-Type': 'application/json', ...(init.headers ?? {}) },
+        headers: {
+          'X-Api-Key': config.opsApiKey,
+          'Content-Type': 'application/json',
+          ...(init.headers ?? {}),
+        },
       }),
     close: () => app.close(),
   };
@@ -43,12 +47,17 @@ export async function waitFor<T>(
   for (;;) {
     const v = await probe();
     if (v) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
-export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+export function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(url, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...headers },

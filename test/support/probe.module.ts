@@ -1,9 +1,25 @@
-import { Body, Controller, HttpCode, Injectable, Module, Post, Req, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  Injectable,
+  Module,
+  Post,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
 import type { Request } from 'express';
 import { EntityLock } from '../../src/core/lock/entity-lock.service.js';
 import { registerTopicQueues } from '../../src/core/queue/queue-names.js';
 import { defineTopic, type EntityEvent } from '../../src/core/queue/topic.js';
-import { Step, cron, http, queue, type CronStep, type QueueStep } from '../../src/core/steps/step.decorator.js';
+import {
+  Step,
+  cron,
+  http,
+  queue,
+  type CronStep,
+  type QueueStep,
+} from '../../src/core/steps/step.decorator.js';
 import { requestTraceId } from '../../src/core/trace/trace.middleware.js';
 import { EspoWebhookGuard } from '../../src/core/webhook/espo-webhook.guard.js';
 import { WebhookIntake } from '../../src/core/webhook/webhook-intake.service.js';
@@ -14,7 +30,11 @@ import { WebhookIntake } from '../../src/core/webhook/webhook-intake.service.js'
  * counter: a test bumps it before sending an event, a run records it at its start,
  * so "no event lost" means the last run saw the last version.
  */
-export const ProbeTopics = { Touch: defineTopic<EntityEvent>('probe.entity.touch') };
+export const ProbeTopics = {
+  Touch: defineTopic<EntityEvent>('probe.entity.touch'),
+  /** A second job name on the same queue, as the domain modules have (create/update/delete). */
+  Poke: defineTopic<EntityEvent>('probe.entity.poke'),
+};
 
 export interface ProbeRun {
   entityId: string;
@@ -45,27 +65,36 @@ export const probe = {
   name: 'Probe Entity Sync',
   description: 'test probe',
   flows: ['probe'],
-  trigger: queue(ProbeTopics.Touch),
+  trigger: queue(ProbeTopics.Touch, ProbeTopics.Poke),
 })
 @Injectable()
 export class ProbeProcessor implements QueueStep<EntityEvent> {
   constructor(private readonly lock: EntityLock) {}
 
   handle(event: EntityEvent) {
-    return this.lock.runExclusive({ step: 'probe_sync', entityType: 'Probe', entityId: event.entityId }, event, async (e) => {
-      const start = Date.now();
-      const versionSeen = probe.version.get(e.entityId) ?? 0;
-      await new Promise((r) => setTimeout(r, probe.workMs));
-      if (probe.failNext > 0) {
-        probe.failNext -= 1;
-        throw Object.assign(new Error('probe transient failure'), { code: 'ECONNRESET' });
-      }
-      probe.runs.push({ entityId: e.entityId, start, end: Date.now(), versionSeen });
-    });
+    return this.lock.runExclusive(
+      { step: 'probe_sync', entityType: 'Probe', entityId: event.entityId },
+      event,
+      async (e) => {
+        const start = Date.now();
+        const versionSeen = probe.version.get(e.entityId) ?? 0;
+        await new Promise((r) => setTimeout(r, probe.workMs));
+        if (probe.failNext > 0) {
+          probe.failNext -= 1;
+          throw Object.assign(new Error('probe transient failure'), { code: 'ECONNRESET' });
+        }
+        probe.runs.push({ entityId: e.entityId, start, end: Date.now(), versionSeen });
+      },
+    );
   }
 }
 
-@Step({ name: 'Probe Tick', description: 'test cron', flows: ['probe'], trigger: cron(() => '*/1 * * * * *') })
+@Step({
+  name: 'Probe Tick',
+  description: 'test cron',
+  flows: ['probe'],
+  trigger: cron(() => '*/1 * * * * *'),
+})
 @Injectable()
 export class ProbeCron implements CronStep {
   async tick(tickTime: Date): Promise<void> {
@@ -93,7 +122,7 @@ export class ProbeController {
 }
 
 @Module({
-  imports: [registerTopicQueues(ProbeTopics.Touch)],
+  imports: [registerTopicQueues(ProbeTopics.Touch, ProbeTopics.Poke)],
   controllers: [ProbeController],
   providers: [ProbeProcessor, ProbeCron],
 })

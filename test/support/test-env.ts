@@ -60,6 +60,9 @@ export function testEnv(
   };
 }
 
-export function testConfig(urls: FakeUrls = {}, overrides: Record<string, string | undefined> = {}): AppConfig {
+export function testConfig(
+  urls: FakeUrls = {},
+  overrides: Record<string, string | undefined> = {},
+): AppConfig {
   return AppConfig.fromEnv(testEnv(urls, overrides));
 }

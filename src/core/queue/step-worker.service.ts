@@ -22,6 +22,11 @@ import type { EntityEvent, JobPayload } from './topic.js';
  * same way: trace context, freeing the coalescing key, metrics, and the one retry
  * policy — permanent errors are discarded at once, transient ones retried.
  */
+interface Handler {
+  entry: CatalogEntry;
+  step: QueueStep<JobPayload>;
+}
+
 @Injectable()
 export class StepWorker implements OnApplicationBootstrap {
   private readonly logger = new Logger('StepWorker');
@@ -40,9 +45,15 @@ export class StepWorker implements OnApplicationBootstrap {
     return [...this.processing];
   }
 
+  /**
+   * One `process('*')` per queue that dispatches by job name: Bull adds up the
+   * concurrency of every `process` call on a queue, so one call per topic would run
+   * topics × WORKER_CONCURRENCY jobs at once instead of the configured number.
+   */
   onApplicationBootstrap(): void {
     if (!this.config.runsWorkers) return;
     const instances = this.stepInstances();
+    const byQueue = new Map<string, { concurrency: number; handlers: Map<string, Handler> }>();
     for (const entry of STEP_CATALOG) {
       const trigger = entry.definition.trigger;
       if (trigger.type !== 'queue') continue;
@@ -55,12 +66,20 @@ export class StepWorker implements OnApplicationBootstrap {
       const concurrency =
         entry.definition.concurrency?.(this.config) ?? this.config.queue.concurrency;
       for (const topic of trigger.topics) {
-        const queue = this.producer.queueFor(topic);
-        this.processing.add(queue);
-        void queue.process(topic.job, concurrency, (job: Job<JobPayload>) =>
-          this.run(entry, step, job),
-        );
+        const group = byQueue.get(topic.queue) ?? { concurrency: 0, handlers: new Map() };
+        group.concurrency = Math.max(group.concurrency, concurrency);
+        group.handlers.set(topic.job, { entry, step });
+        byQueue.set(topic.queue, group);
       }
+    }
+    for (const [name, group] of byQueue) {
+      const queue = this.producer.queueFor(name);
+      this.processing.add(queue);
+      void queue.process('*', group.concurrency, (job: Job<JobPayload>) => {
+        const handler = group.handlers.get(job.name);
+        if (!handler) throw new Error(`no step processes job "${job.name}" on queue ${name}`);
+        return this.run(handler.entry, handler.step, job);
+      });
     }
   }
 
