@@ -23,6 +23,9 @@ import {
 } from './support/results.js';
 import type { Scenario, ScenarioResult } from './support/scenario.js';
 
+/** Kept equal to NODE_OPTIONS in deploy/bitbylaw-hub.service and the Dockerfile. */
+const PRODUCTION_NODE_ARGS = '--max-old-space-size=192';
+
 /**
  * `npm run bench`: the issue-10 benchmark. A private redis-server, the four fakes
  * in this process, the hub in a child process per scenario; prints one table and
@@ -68,7 +71,10 @@ function settingsFromEnv(redisPort: number): BenchSettings {
     hubOverrides,
     outDir: join(repoRoot, '.build', 'bench-out'),
     cpuProfile: process.env.BENCH_CPU_PROF === '1',
-    hubNodeArgs: (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    // The heap cap the systemd unit and the Dockerfile run the hub with, unless overridden.
+    hubNodeArgs: (process.env.BENCH_HUB_NODE_ARGS ?? PRODUCTION_NODE_ARGS)
+      .split(' ')
+      .filter(Boolean),
   };
 }
 
