@@ -10,6 +10,8 @@ export interface FieldDef {
   required?: boolean;
   readOnly?: boolean;
   entity?: string;
+  /** linkMultiple: EspoCRM does not load `{field}Ids`/`{field}Names` with the record. */
+  noLoad?: boolean;
 }
 
 export interface LinkDefMeta {
@@ -49,7 +51,19 @@ export const DEFAULT_DOCUMENT_PARENTS = ['CVmhRaeumungsklage', 'Account', 'CBete
 
 export const lowerFirst = (s: string): string => s.charAt(0).toLowerCase() + s.slice(1);
 
-export function buildEntityDefs(documentParents: string[]): Record<string, EntityDefs> {
+export interface EntityDefsOptions {
+  /**
+   * Whether CDokumente's reverse links to the document parents have link-multiple
+   * fields of the same name (EspoCRM's "Link Multiple Field" option of a
+   * many-to-many relationship), so a record read carries `{link}Ids`/`{link}Names`.
+   */
+  documentLinkFields?: boolean;
+}
+
+export function buildEntityDefs(
+  documentParents: string[],
+  options: EntityDefsOptions = {},
+): Record<string, EntityDefs> {
   const defs: Record<string, EntityDefs> = {
     CBeteiligte: {
       fields: {
@@ -188,11 +202,28 @@ export function buildEntityDefs(documentParents: string[]): Record<string, Entit
       foreign: 'dokumente',
     };
   }
+  setDocumentLinkFields(defs, documentParents, options.documentLinkFields ?? true);
   return defs;
 }
 
-export function buildMetadata(documentParents: string[]): Record<string, unknown> {
-  const entityDefs = buildEntityDefs(documentParents);
+/** Adds or removes the link-multiple fields of CDokumente's reverse links. */
+export function setDocumentLinkFields(
+  defs: Record<string, EntityDefs>,
+  documentParents: string[],
+  enabled: boolean,
+): void {
+  for (const parent of documentParents) {
+    const field = lowerFirst(parent);
+    if (enabled) defs.CDokumente.fields[field] = { type: 'linkMultiple', entity: parent };
+    else delete defs.CDokumente.fields[field];
+  }
+}
+
+export function buildMetadata(
+  documentParents: string[],
+  options: EntityDefsOptions = {},
+): Record<string, unknown> {
+  const entityDefs = buildEntityDefs(documentParents, options);
   const scopes = Object.fromEntries(
     Object.keys(entityDefs).map((e) => [
       e,

@@ -374,6 +374,84 @@ describe('EspoCRM fake (HTTP contract)', () => {
       expect(names(notLinked)).toEqual(['d3']);
     });
 
+    it('reads a document with its reverse links as {link}Ids and {link}Names, in a list only when selected', async () => {
+      fake.linkRecords('CVmhRaeumungsklage', klage, 'dokumente', [docs[0], docs[1]]);
+      fake.linkRecords('Account', account, 'dokumente', docs[0]);
+
+      const read = (await call('GET', `CDokumente/${docs[0]}`)).body as Record<string, unknown>;
+      expect(read).toMatchObject({
+        cVmhRaeumungsklageIds: [klage],
+        cVmhRaeumungsklageNames: { [klage]: 'Klage' },
+        accountIds: [account],
+        accountNames: { [account]: 'Acc' },
+        cBeteiligteIds: [],
+        cBeteiligteNames: {},
+      });
+      // The owner side's `dokumente` link has no link-multiple field.
+      expect((await call('GET', `CVmhRaeumungsklage/${klage}`)).body).not.toHaveProperty(
+        'dokumenteIds',
+      );
+
+      const plain = await list('CDokumente', searchParams({ select: ['id', 'name'] }));
+      expect(plain.list.every((d) => !('accountIds' in d))).toBe(true);
+      const selected = await list(
+        'CDokumente',
+        searchParams({
+          select: ['id', 'accountIds', 'cVmhRaeumungsklageNames'],
+          where: [{ type: 'equals', attribute: 'id', value: docs[0] }],
+        }),
+      );
+      expect(selected.list).toEqual([
+        {
+          id: docs[0],
+          accountIds: [account],
+          cVmhRaeumungsklageNames: { [klage]: 'Klage' },
+        },
+      ]);
+    });
+
+    it('leaves {link}Ids out when the relationships have no link-multiple field, until reset', async () => {
+      fake.linkRecords('CVmhRaeumungsklage', klage, 'dokumente', docs[0]);
+      fake.setDocumentLinkFields(false);
+      const read = (await call('GET', `CDokumente/${docs[0]}`)).body as Record<string, unknown>;
+      expect(Object.keys(read).filter((k) => k.endsWith('Ids') || k.endsWith('Names'))).toEqual([]);
+      expect(
+        (await call('GET', 'Metadata', { query: 'key=entityDefs.CDokumente.fields' })).body,
+      ).not.toHaveProperty('cVmhRaeumungsklage');
+      expect(names(await list(`CDokumente/${docs[0]}/cVmhRaeumungsklage`, ''))).toEqual(['Klage']);
+
+      fake.reset();
+      const id = fake.put('CDokumente', { name: 'd' }).id;
+      expect((await call('GET', `CDokumente/${id}`)).body).toMatchObject({ accountIds: [] });
+      expect(
+        (await call('GET', 'Metadata', { query: 'key=entityDefs.CDokumente.fields.account' })).body,
+      ).toEqual({ type: 'linkMultiple', entity: 'Account' });
+    });
+
+    it('sets the links of a link-multiple field written as {link}Ids, without storing the ids', async () => {
+      const other = fake.put('CVmhRaeumungsklage', { name: 'Andere' }).id;
+      fake.linkRecords('CVmhRaeumungsklage', klage, 'dokumente', docs[0]);
+      const res = await call('PUT', `CDokumente/${docs[0]}`, {
+        body: { cVmhRaeumungsklageIds: [other], cVmhRaeumungsklageNames: { [other]: 'x' } },
+      });
+      expect(res.status).toBe(200);
+      expect(fake.linkedIds('CDokumente', docs[0], 'cVmhRaeumungsklage')).toEqual([other]);
+      expect(fake.linkedIds('CVmhRaeumungsklage', klage, 'dokumente')).toEqual([]);
+      expect(fake.get('CDokumente', docs[0])).not.toHaveProperty('cVmhRaeumungsklageIds');
+      expect((await call('GET', `CDokumente/${docs[0]}`)).body).toMatchObject({
+        cVmhRaeumungsklageNames: { [other]: 'Andere' },
+      });
+
+      const created = await call('POST', 'CDokumente', {
+        body: { name: 'neu', accountIds: [account] },
+      });
+      expect(fake.linkedIds('Account', account, 'dokumente')).toEqual([
+        (created.body as { id: string }).id,
+      ]);
+      const bad = await call('PUT', `CDokumente/${docs[1]}`, { body: { accountIds: 'nope' } });
+      expect(bad.status).toBe(400);
+    });
+
     it('unlinks with DELETE and forgets the links of a deleted record', async () => {
       fake.linkRecords('CVmhRaeumungsklage', klage, 'dokumente', docs);
       expect(

@@ -7,6 +7,7 @@ import {
   buildEntityDefs,
   lowerFirst,
   buildMetadata,
+  setDocumentLinkFields,
   type EntityDefs,
 } from './espocrm-metadata.fake.js';
 import {
@@ -23,6 +24,9 @@ import {
  * slice of metadata. Enforces what the real API enforces and the hub could get wrong:
  * the API key (401), `maxSize` ≤ 200 (403), unknown ids (404), unknown links and where
  * types, enum options and required fields (400), duplicates where configured (409).
+ * A link-multiple field (by default CDokumente's reverse links) comes with the record
+ * read as `{field}Ids` and `{field}Names`, with a list only when `select` names them,
+ * and a write of `{field}Ids` sets the link, as EspoCRM does.
  */
 
 export interface EspoSeedLink {
@@ -81,6 +85,12 @@ export interface EspoCrmFakeOptions {
   documentParents?: string[];
   /** Fields whose equal value makes a create answer 409 (EspoCRM's duplicate check), per entity. */
   duplicateCheck?: Record<string, string[]>;
+  /**
+   * CDokumente's reverse links have link-multiple fields, so `GET CDokumente/{id}`
+   * carries e.g. `cBeteiligteIds`/`cBeteiligteNames` (default true; false models an
+   * install whose relationships were made without them).
+   */
+  documentLinkFields?: boolean;
 }
 
 type ResolvedLink =
@@ -146,6 +156,7 @@ export class EspoCrmFake extends FakeServer {
   apiKey: string;
   private readonly documentParents: string[];
   private readonly duplicateCheck: Record<string, string[]>;
+  private readonly defaultDocumentLinkFields: boolean;
   private entityDefs: Record<string, EntityDefs>;
   private readonly store = new Map<string, Map<string, StoredRecord>>();
   private readonly files = new Map<string, StoredFile>();
@@ -160,7 +171,10 @@ export class EspoCrmFake extends FakeServer {
     this.apiKey = this.defaultApiKey;
     this.documentParents = options.documentParents ?? DEFAULT_DOCUMENT_PARENTS;
     this.duplicateCheck = options.duplicateCheck ?? {};
-    this.entityDefs = buildEntityDefs(this.documentParents);
+    this.defaultDocumentLinkFields = options.documentLinkFields ?? true;
+    this.entityDefs = buildEntityDefs(this.documentParents, {
+      documentLinkFields: this.defaultDocumentLinkFields,
+    });
     this.registerRoutes();
   }
 
@@ -285,6 +299,11 @@ export class EspoCrmFake extends FakeServer {
     this.entityDefs[foreignEntity].links[foreignLink] = { type: 'manyMany', entity, foreign: link };
   }
 
+  /** Adds or removes the link-multiple fields of CDokumente's reverse links (until `reset`). */
+  setDocumentLinkFields(enabled: boolean): void {
+    setDocumentLinkFields(this.entityDefs, this.documentParents, enabled);
+  }
+
   // --- FakeServer contract --------------------------------------------------------
 
   state(): EspoFakeState {
@@ -325,7 +344,9 @@ export class EspoCrmFake extends FakeServer {
     this.files.clear();
     this.relations.clear();
     this.apiKey = this.defaultApiKey;
-    this.entityDefs = buildEntityDefs(this.documentParents);
+    this.entityDefs = buildEntityDefs(this.documentParents, {
+      documentLinkFields: this.defaultDocumentLinkFields,
+    });
     this.clock = () => new Date();
   }
 
@@ -367,7 +388,9 @@ export class EspoCrmFake extends FakeServer {
     this.api('POST', '/:entity', (req) => this.create(req.params.entity, req));
     this.api('GET', '/:entity/:id', (req) => ({
       status: 200,
-      body: this.view(req.params.entity, this.mustGet(req.params.entity, req.params.id)),
+      body: this.view(req.params.entity, this.mustGet(req.params.entity, req.params.id), {
+        read: true,
+      }),
     }));
     this.api('PUT', '/:entity/:id', (req) => this.update(req.params.entity, req.params.id, req));
     this.api('PATCH', '/:entity/:id', (req) => this.update(req.params.entity, req.params.id, req));
@@ -483,7 +506,10 @@ export class EspoCrmFake extends FakeServer {
       return orderBy ? a.createdSeq - b.createdSeq : b.createdSeq - a.createdSeq;
     });
     const page = matched.slice(params.offset, params.offset + maxSize);
-    return { total: matched.length, list: page.map((r) => this.view(entity, r, params.select)) };
+    return {
+      total: matched.length,
+      list: page.map((r) => this.view(entity, r, { select: params.select })),
+    };
   }
 
   private create(entity: string, req: FakeRequest): FakeResponse {
@@ -491,6 +517,7 @@ export class EspoCrmFake extends FakeServer {
     if (entity === 'Attachment' && typeof body.file === 'string')
       return this.createAttachment(body);
     const fields = this.writable(body);
+    const linkWrites = this.takeLinkMultipleWrites(entity, fields);
     this.validate(entity, fields, true);
     if (req.headers['x-skip-duplicate-check'] !== 'true') {
       const duplicates = this.findDuplicates(entity, fields);
@@ -507,6 +534,7 @@ export class EspoCrmFake extends FakeServer {
     const data: EspoRecord = { ...fields, id: this.newId(entity), createdAt: now, modifiedAt: now };
     syncContactFields(data, fields);
     this.table(entity).set(data.id, { data, createdSeq: seq, modifiedSeq: seq });
+    this.applyLinkMultipleWrites(entity, data.id, linkWrites);
     return { status: 200, body: this.view(entity, this.table(entity).get(data.id)!) };
   }
 
@@ -530,8 +558,10 @@ export class EspoCrmFake extends FakeServer {
   private update(entity: string, id: string, req: FakeRequest): FakeResponse {
     const stored = this.mustGet(entity, id);
     const fields = this.writable(this.bodyObject(req));
+    const linkWrites = this.takeLinkMultipleWrites(entity, fields);
     this.validate(entity, fields, false);
     this.applyUpdate(stored, fields);
+    this.applyLinkMultipleWrites(entity, id, linkWrites);
     return { status: 200, body: this.view(entity, stored) };
   }
 
@@ -642,8 +672,17 @@ export class EspoCrmFake extends FakeServer {
       .filter((d) => keys.every((k) => d[k] === fields[k]));
   }
 
-  /** A record as the API shows it: selected fields (plus id) and names of belongs-to links. */
-  private view(entity: string, r: StoredRecord, select?: string[]): EspoRecord {
+  /**
+   * A record as the API shows it: selected fields (plus id), names of belongs-to
+   * links, and the link-multiple fields: always on a record read, in a list only
+   * when `select` names `{field}Ids` or `{field}Names` (EspoCRM's Loader/ListLoader).
+   */
+  private view(
+    entity: string,
+    r: StoredRecord,
+    opts: { select?: string[]; read?: boolean } = {},
+  ): EspoRecord {
+    const { select, read = false } = opts;
     const data: EspoRecord = structuredClone(r.data);
     for (const [link, def] of Object.entries(this.entityDefs[entity]?.links ?? {})) {
       if (def.type !== 'belongsTo' || !def.entity) continue;
@@ -651,10 +690,63 @@ export class EspoCrmFake extends FakeServer {
       if (typeof fid === 'string')
         data[`${link}Name`] = this.store.get(def.entity)?.get(fid)?.data.name ?? null;
     }
+    for (const field of this.linkMultipleFields(entity)) {
+      if (read || select?.includes(`${field}Ids`) || select?.includes(`${field}Names`))
+        Object.assign(data, this.linkMultipleValues(entity, r.data.id, field));
+    }
     if (!select) return data;
     const out: EspoRecord = { id: data.id };
     for (const f of select) if (f in data) out[f] = data[f];
     return out;
+  }
+
+  /** Link-multiple fields EspoCRM loads: not `noLoad`, and backed by a link of the same name. */
+  private linkMultipleFields(entity: string): string[] {
+    const defs = this.entityDefs[entity];
+    return Object.entries(defs?.fields ?? {})
+      .filter(([name, f]) => f.type === 'linkMultiple' && !f.noLoad && defs?.links[name])
+      .map(([name]) => name);
+  }
+
+  private linkMultipleValues(entity: string, id: string, field: string): Record<string, unknown> {
+    const def = this.resolveLink(entity, field);
+    const ids = [...(this.linkedIdSet(entity, id, field) ?? [])];
+    const table = def ? this.store.get(def.foreignEntity) : undefined;
+    const names = Object.fromEntries(
+      ids.map((fid) => [fid, (table?.get(fid)?.data.name as string | undefined) ?? null]),
+    );
+    return { [`${field}Ids`]: ids, [`${field}Names`]: names };
+  }
+
+  /**
+   * Takes `{field}Ids` of link-multiple fields out of a write (and the derived
+   * `{field}Names`/`{field}Columns`), to be applied as the new set of links.
+   */
+  private takeLinkMultipleWrites(
+    entity: string,
+    fields: Record<string, unknown>,
+  ): Map<string, string[]> {
+    const writes = new Map<string, string[]>();
+    for (const field of this.linkMultipleFields(entity)) {
+      const ids = fields[`${field}Ids`];
+      if (Array.isArray(ids)) writes.set(field, ids.map(String));
+      else if (ids !== undefined && ids !== null)
+        throw new EspoHttpError(400, `${field}Ids must be an array`);
+      delete fields[`${field}Ids`];
+      delete fields[`${field}Names`];
+      delete fields[`${field}Columns`];
+    }
+    return writes;
+  }
+
+  private applyLinkMultipleWrites(entity: string, id: string, writes: Map<string, string[]>): void {
+    for (const [field, ids] of writes) {
+      const def = this.mustResolveLink(entity, field);
+      const wanted = new Set(ids.filter((fid) => this.store.get(def.foreignEntity)?.has(fid)));
+      for (const fid of [...(this.linkedIdSet(entity, id, field) ?? [])])
+        if (!wanted.has(fid)) this.removeEdge(entity, id, def, fid);
+      for (const fid of wanted) this.addEdge(entity, id, def, fid);
+    }
   }
 
   private resolveLink(entity: string, link: string): ResolvedLink | undefined {
