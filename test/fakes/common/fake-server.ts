@@ -55,6 +55,18 @@ export interface FaultRule {
   times?: number;
   /** For status faults: whether the route's effect still happens (a lost answer). */
   applyThenFail?: boolean;
+  /**
+   * Several statuses from one rule, each at its own rate (the rates sum to at most 1);
+   * one draw per request picks at most one, so "20 % 5xx and 10 % 429" on `*` is one rule.
+   */
+  statusMix?: StatusFault[];
+}
+
+export interface StatusFault {
+  status: number;
+  rate: number;
+  retryAfterSeconds?: number;
+  applyThenFail?: boolean;
 }
 
 export interface LoggedRequest {
@@ -102,10 +114,12 @@ export abstract class FakeServer {
     const keys: string[] = [];
     const pattern = new RegExp(
       '^' +
-        template.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:(\w+)(\*)?/g, (_m, key: string, star?: string) => {
-          keys.push(key);
-          return star ? '(.+)' : '([^/]+)';
-        }) +
+        template
+          .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+          .replace(/:(\w+)(\*)?/g, (_m, key: string, star?: string) => {
+            keys.push(key);
+            return star ? '(.+)' : '([^/]+)';
+          }) +
         '/?$',
     );
     this.routes.push({ method: method.toUpperCase(), pattern, keys, template, handler });
@@ -148,7 +162,8 @@ export abstract class FakeServer {
   /** Requests by `METHOD template`, e.g. `{ 'PUT /api/v1/advonet/Beteiligte/:betnr': 3 }`. */
   counts(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const r of this.requests) out[`${r.method} ${r.route}`] = (out[`${r.method} ${r.route}`] ?? 0) + 1;
+    for (const r of this.requests)
+      out[`${r.method} ${r.route}`] = (out[`${r.method} ${r.route}`] ?? 0) + 1;
     return out;
   }
 
@@ -176,7 +191,15 @@ export abstract class FakeServer {
       try {
         body = JSON.parse(rawBody.toString('utf8'));
       } catch {
-        return this.send(res, { status: 400, body: { error: 'invalid JSON' } }, method, path, '?', url, undefined);
+        return this.send(
+          res,
+          { status: 400, body: { error: 'invalid JSON' } },
+          method,
+          path,
+          '?',
+          url,
+          undefined,
+        );
       }
     }
 
@@ -204,13 +227,14 @@ export abstract class FakeServer {
       this.log(method, path, template, -1, url, body);
       return; // never answers; the socket is destroyed on close()
     }
-    if (fault?.status && Math.random() < (fault.rate ?? 1)) {
-      if (fault.applyThenFail && match) await match.route.handler(fake);
+    const injected = fault ? drawStatus(fault) : undefined;
+    if (injected) {
+      if (injected.applyThenFail && match) await match.route.handler(fake);
       const headers: Record<string, string> = {};
-      if (fault.status === 429) headers['Retry-After'] = String(fault.retryAfterSeconds ?? 1);
+      if (injected.status === 429) headers['Retry-After'] = String(injected.retryAfterSeconds ?? 1);
       return this.send(
         res,
-        { status: fault.status, body: this.faultBody(fault.status), headers },
+        { status: injected.status, body: this.faultBody(injected.status), headers },
         method,
         path,
         template,
@@ -220,7 +244,15 @@ export abstract class FakeServer {
     }
 
     if (!match) {
-      return this.send(res, { status: 404, body: { error: `no route ${method} ${path}` } }, method, path, template, url, body);
+      return this.send(
+        res,
+        { status: 404, body: { error: `no route ${method} ${path}` } },
+        method,
+        path,
+        template,
+        url,
+        body,
+      );
     }
     let answer: FakeResponse;
     try {
@@ -236,7 +268,10 @@ export abstract class FakeServer {
     return { error: `injected ${status}` };
   }
 
-  private match(method: string, path: string): { route: Route; params: Record<string, string> } | undefined {
+  private match(
+    method: string,
+    path: string,
+  ): { route: Route; params: Record<string, string> } | undefined {
     for (const route of this.routes) {
       if (route.method !== method) continue;
       const m = route.pattern.exec(path);
@@ -266,7 +301,14 @@ export abstract class FakeServer {
     return rule;
   }
 
-  private log(method: string, path: string, route: string, status: number, url: URL, body: unknown): void {
+  private log(
+    method: string,
+    path: string,
+    route: string,
+    status: number,
+    url: URL,
+    body: unknown,
+  ): void {
     this.requests.push({
       at: Date.now(),
       method,
@@ -319,7 +361,11 @@ export abstract class FakeServer {
       case 'GET /__fake/state':
         return json(200, this.state());
       case 'GET /__fake/requests':
-        return json(200, { total: this.requests.length, counts: this.counts(), requests: this.requests });
+        return json(200, {
+          total: this.requests.length,
+          counts: this.counts(),
+          requests: this.requests,
+        });
       case 'DELETE /__fake/requests':
         this.clearLog();
         return json(200, { ok: true });
@@ -347,6 +393,25 @@ export abstract class FakeServer {
         return json(404, { error: `unknown control ${op}` });
     }
   }
+}
+
+function drawStatus(rule: FaultRule): StatusFault | undefined {
+  if (rule.statusMix) {
+    let draw = Math.random();
+    for (const f of rule.statusMix) {
+      if (draw < f.rate) return f;
+      draw -= f.rate;
+    }
+  }
+  if (rule.status && Math.random() < (rule.rate ?? 1)) {
+    return {
+      status: rule.status,
+      rate: rule.rate ?? 1,
+      retryAfterSeconds: rule.retryAfterSeconds,
+      applyThenFail: rule.applyThenFail,
+    };
+  }
+  return undefined;
 }
 
 export function sleep(ms: number): Promise<void> {
