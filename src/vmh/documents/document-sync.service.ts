@@ -31,6 +31,7 @@ import {
   changedFields,
   clearedReferenceFields,
   failedFields,
+  planLinkedReads,
   readDocumentState,
   requiredCollections,
   reverseLinkName,
@@ -39,6 +40,7 @@ import {
   type LinkedEntity,
   type RequiredCollections,
 } from './document.mapper.js';
+import { FreshReadCoalescer } from './fresh-read-coalescer.js';
 
 export type DocumentOutcome =
   | { status: 'skipped'; reason: string }
@@ -56,12 +58,20 @@ interface FileContent {
 
 /**
  * Documents into xAI collections. EspoCRM reads for an unchanged document: the
- * record plus one related-list per collection entity type (4 with the default
- * three types), issued in parallel; no download, no xAI call.
+ * record, which names its linked entities in `{link}Ids`, plus the linked entities'
+ * `xaiCollectionId`, read once for all runs that started before the read (so a
+ * storm over one entity's documents costs about one read per wave of
+ * WORKER_CONCURRENCY runs, not one per document); no download, no xAI call.
+ * Without `{link}Ids` on the record (a relationship made without its link-multiple
+ * field) each collection type costs one related-list read, issued beside the
+ * record read once the type is known to need it.
  */
 @Injectable()
 export class DocumentSyncService {
   private readonly logger = new Logger(DocumentSyncService.name);
+  private readonly ownerReads = new FreshReadCoalescer<LinkedEntity | null>();
+  /** Collection types whose records came without `{link}Ids` last time. */
+  private readonly listOnlyTypes = new Set<string>();
 
   constructor(
     private readonly espo: EspoCrmClient,
@@ -201,29 +211,67 @@ export class DocumentSyncService {
   private async load(
     id: string,
   ): Promise<{ record: CDokumente; linked: LinkedEntity[] } | undefined> {
+    const ticket = this.ownerReads.ticket();
     const types = this.config.xai.collectionEntityTypes;
-    const [record, ...lists] = await Promise.allSettled([
-      this.espo.get<CDokumente>(DOCUMENT_ENTITY, id),
-      ...types.map((t) => this.linked(id, t)),
-    ]);
-    if (record.status === 'rejected') {
-      if (record.reason instanceof UpstreamNotFoundError) return undefined;
-      throw record.reason;
+    const early = new Map<string, Promise<LinkedEntity[]>>();
+    for (const t of types.filter((t) => this.listOnlyTypes.has(t))) {
+      const list = this.linked(id, t);
+      list.catch(() => undefined);
+      early.set(t, list);
     }
-    const linked: LinkedEntity[] = [];
+    let record: CDokumente;
+    try {
+      record = await this.espo.get<CDokumente>(DOCUMENT_ENTITY, id);
+    } catch (err) {
+      if (err instanceof UpstreamNotFoundError) return undefined;
+      throw err;
+    }
+    const plan = planLinkedReads(record, types);
+    plan.listReads.forEach((t) => this.listOnlyTypes.add(t));
+    plan.fromRecord.forEach((r) => this.listOnlyTypes.delete(r.entityType));
+
+    const [lists, owners] = await Promise.all([
+      Promise.allSettled(plan.listReads.map((t) => early.get(t) ?? this.linked(id, t))),
+      Promise.all(
+        plan.fromRecord.flatMap(({ entityType, ids }) =>
+          ids.map((ownerId) => this.owner(entityType, ownerId, ticket)),
+        ),
+      ),
+    ]);
+    const linked = owners.filter((o): o is LinkedEntity => o !== null);
     lists.forEach((l, i) => {
       if (l.status === 'rejected') {
+        const type = plan.listReads[i];
         if (l.reason instanceof UpstreamNotFoundError) {
           // The record exists, so the link does not: a configuration error no retry fixes.
           throw new ValidationError(
-            `${DOCUMENT_ENTITY} has no link ${reverseLinkName(types[i])} for collection type ${types[i]}: ${(l.reason as Error).message}`,
+            `${DOCUMENT_ENTITY} has no link ${reverseLinkName(type)} for collection type ${type}: ${(l.reason as Error).message}`,
           );
         }
         throw l.reason;
       }
       linked.push(...l.value);
     });
-    return { record: record.value, linked };
+    return { record, linked };
+  }
+
+  /**
+   * A linked entity's collection id, read after this run started and shared with
+   * the runs that started before the read; null when the entity is gone.
+   */
+  private owner(
+    entityType: string,
+    entityId: string,
+    ticket: number,
+  ): Promise<LinkedEntity | null> {
+    return this.ownerReads.read(`${entityType}:${entityId}`, ticket, async () => {
+      const page = await this.espo.list<EspoRecord>(entityType, {
+        where: [{ type: 'equals', attribute: 'id', value: entityId }],
+        select: LINKED_ENTITY_SELECT,
+        maxSize: 1,
+      });
+      return page.list[0] ? toLinkedEntity(entityType, page.list[0]) : null;
+    });
   }
 
   private async linked(id: string, entityType: string): Promise<LinkedEntity[]> {

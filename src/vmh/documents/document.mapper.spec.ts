@@ -1,6 +1,8 @@
 import type { DocumentState } from './document-sync.decision.js';
 import {
   changedFields,
+  linkIdsAttribute,
+  planLinkedReads,
   readDocumentState,
   readStringList,
   requiredCollections,
@@ -14,6 +16,58 @@ describe('document mapper', () => {
     ['Account', 'account'],
     ['CBeteiligte', 'cBeteiligte'],
   ])('names the reverse link of %s %s', (type, link) => expect(reverseLinkName(type)).toBe(link));
+
+  it.each([
+    ['CVmhRaeumungsklage', 'cVmhRaeumungsklageIds'],
+    ['Account', 'accountIds'],
+  ])('reads the linked ids of %s from %s', (type, attr) =>
+    expect(linkIdsAttribute(type)).toBe(attr),
+  );
+
+  const TYPES = ['CVmhRaeumungsklage', 'Account', 'CBeteiligte'];
+  it.each<[string, Record<string, unknown>, Array<[string, string[]]>, string[]]>([
+    [
+      'every type has {link}Ids: no related-list read',
+      { cVmhRaeumungsklageIds: ['k1'], accountIds: [], cBeteiligteIds: ['b1', 'b2'] },
+      [
+        ['CVmhRaeumungsklage', ['k1']],
+        ['Account', []],
+        ['CBeteiligte', ['b1', 'b2']],
+      ],
+      [],
+    ],
+    ['no link-multiple fields: a related-list read per type', {}, [], TYPES],
+    [
+      'one type without its field: only that list is read',
+      { cVmhRaeumungsklageIds: ['k1'], cBeteiligteIds: [] },
+      [
+        ['CVmhRaeumungsklage', ['k1']],
+        ['CBeteiligte', []],
+      ],
+      ['Account'],
+    ],
+    [
+      'null or malformed ids count as absent',
+      { cVmhRaeumungsklageIds: null, accountIds: 'a1', cBeteiligteIds: ['b1', ''] },
+      [],
+      TYPES,
+    ],
+    [
+      'duplicate ids are read once',
+      { cVmhRaeumungsklageIds: ['k1', 'k1'], accountIds: [], cBeteiligteIds: [] },
+      [
+        ['CVmhRaeumungsklage', ['k1']],
+        ['Account', []],
+        ['CBeteiligte', []],
+      ],
+      [],
+    ],
+  ])('plans the linked reads: %s', (_, fields, fromRecord, listReads) => {
+    expect(planLinkedReads({ id: 'd', ...fields }, TYPES)).toEqual({
+      fromRecord: fromRecord.map(([entityType, ids]) => ({ entityType, ids })),
+      listReads,
+    });
+  });
 
   it('reads a record with empty strings and a missing collection list as nulls and []', () => {
     expect(

@@ -13,6 +13,37 @@ export function reverseLinkName(entityType: string): string {
 
 export const LINKED_ENTITY_SELECT = ['id', 'name', 'xaiCollectionId'];
 
+/**
+ * Where a record read carries the ids of a reverse link that has a link-multiple
+ * field of the same name (EspoCRM loads `{field}Ids` and `{field}Names` with every
+ * record read, unless the field is `noLoad`).
+ */
+export function linkIdsAttribute(entityType: string): string {
+  return `${reverseLinkName(entityType)}Ids`;
+}
+
+export interface LinkedReadPlan {
+  /** The linked entities' ids per collection type, as the record carries them. */
+  fromRecord: Array<{ entityType: string; ids: string[] }>;
+  /** Collection types whose ids the record lacks: their related lists must be read. */
+  listReads: string[];
+}
+
+/**
+ * Which links the record answers itself: a type whose `{link}Ids` is an array of
+ * ids needs no related-list read; a missing (or malformed) one does.
+ */
+export function planLinkedReads(record: EspoRecord, types: readonly string[]): LinkedReadPlan {
+  const plan: LinkedReadPlan = { fromRecord: [], listReads: [] };
+  for (const entityType of types) {
+    const ids = record[linkIdsAttribute(entityType)];
+    if (Array.isArray(ids) && ids.every((x) => typeof x === 'string' && x.length > 0))
+      plan.fromRecord.push({ entityType, ids: [...new Set(ids as string[])] });
+    else plan.listReads.push(entityType);
+  }
+  return plan;
+}
+
 export function readDocumentState(record: CDokumente): DocumentState {
   return {
     id: record.id,
