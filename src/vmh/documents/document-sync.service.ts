@@ -58,10 +58,12 @@ interface FileContent {
 
 /**
  * Documents into xAI collections. EspoCRM reads for an unchanged document: the
- * record, which names its linked entities in `{link}Ids`, plus the linked entities'
- * `xaiCollectionId`, read once for all runs that started before the read (so a
- * storm over one entity's documents costs about one read per wave of
- * WORKER_CONCURRENCY runs, not one per document); no download, no xAI call.
+ * record, which names its linked entities in `{link}Ids`, then each linked
+ * entity's `xaiCollectionId`, shared by all runs that started before that read
+ * (a storm over one entity's documents reads the entity once per few runs, not
+ * once per document); no download, no xAI call. The record alone cannot answer:
+ * `{link}Ids` holds entity ids, and only a fresh read of the entity knows its
+ * current collection (the collection manager may just have replaced it).
  * Without `{link}Ids` on the record (a relationship made without its link-multiple
  * field) each collection type costs one related-list read, issued beside the
  * record read once the type is known to need it.
