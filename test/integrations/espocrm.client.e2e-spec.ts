@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { Global, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { AppConfig } from '../../src/config/app-config.js';
 import {
   PermanentUpstreamError,
@@ -142,13 +144,90 @@ describe('EspoCrmClient against the EspoCRM fake', () => {
     expect(fake.linkedIds('CVmhRaeumungsklage', klage.id, 'dokumente')).toEqual([docs[1].id]);
   });
 
-  it('downloads the exact bytes of an attachment', async () => {
+  it('downloads the exact bytes of an attachment with the type, name and size its headers announce', async () => {
     const bytes = Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff, 0x80, 0x0a]);
-    const id = fake.addAttachment({ name: 'a.pdf', type: 'application/pdf', bytes });
+    const id = fake.addAttachment({ name: 'Schriftsatz ä.pdf', type: 'application/pdf', bytes });
     const got = await client.downloadAttachment(id);
-    expect(createHash('md5').update(got).digest('hex')).toBe(
+    expect(createHash('md5').update(got.data).digest('hex')).toBe(
       createHash('md5').update(bytes).digest('hex'),
     );
+    expect(got).toMatchObject({
+      contentType: 'application/pdf',
+      filename: 'Schriftsatz ä.pdf',
+      size: bytes.length,
+    });
+  });
+
+  it('refuses an attachment whose Content-Length is above maxBytes, naming size and limit', async () => {
+    const id = fake.addAttachment({
+      name: 'gross.pdf',
+      type: 'application/pdf',
+      bytes: Buffer.alloc(2048),
+    });
+    const err = await client.downloadAttachment(id, { maxBytes: 1024 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as Error).message).toContain('2048 bytes');
+    expect((err as Error).message).toContain('limit of 1024 bytes');
+    expect(fake.count('GET', '/api/v1/Attachment/file/:id')).toBe(1);
+  });
+
+  it('hands the headers to refuse before the body and aborts with its reason', async () => {
+    const id = fake.addAttachment({ name: 'scan.zip', type: 'application/zip', text: 'PK' });
+    const seen: unknown[] = [];
+    const err = await client
+      .downloadAttachment(id, {
+        refuse: (head) => {
+          seen.push(head);
+          return head.contentType === 'application/zip' ? 'zip is not indexed' : undefined;
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as Error).message).toBe('zip is not indexed');
+    expect(seen).toEqual([{ contentType: 'application/zip', size: 2, filename: 'scan.zip' }]);
+    expect(fake.count('GET', '/api/v1/Attachment/file/:id')).toBe(1);
+  });
+
+  it('cuts off a download without Content-Length once the bytes received pass maxBytes', async () => {
+    let written = 0;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/pdf' });
+      const timer = setInterval(() => {
+        written += 1024;
+        res.write(Buffer.alloc(1024));
+        if (written >= 1024 * 1024) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 1);
+      res.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const chunked = new EspoCrmClient(
+        testConfig({ espocrm: `http://127.0.0.1:${port}/api/v1` }),
+        new HubMetrics(),
+      );
+      const err = await chunked
+        .downloadAttachment('a1', { maxBytes: 4096 })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ValidationError);
+      expect((err as Error).message).toContain('limit of 4096 bytes');
+      expect(written).toBeLessThan(1024 * 1024);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('maps a failed download to typed errors and retries a 503', async () => {
+    await expect(client.downloadAttachment('nope')).rejects.toBeInstanceOf(UpstreamNotFoundError);
+    const id = fake.addAttachment({ name: 'a.txt', type: 'text/plain', text: 'hallo' });
+    fake.setFaults([{ route: 'GET /api/v1/Attachment/file/:id', status: 503, rate: 1, times: 1 }]);
+    const got = await client.downloadAttachment(id);
+    expect(got.data.toString('utf8')).toBe('hallo');
+    expect(fake.count('GET', '/api/v1/Attachment/file/:id')).toBe(3);
   });
 
   it('maps 404, 400 with its X-Status-Reason and 401 to typed errors', async () => {
