@@ -1,7 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config.js';
 import { UpstreamNotFoundError } from '../core/errors/upstream.errors.js';
 import { JobProducer } from '../core/queue/job-producer.service.js';
+import { REDIS } from '../core/redis/redis.module.js';
 import { EspoCrmClient } from '../integrations/espocrm/espocrm.client.js';
 import type { EspoRecord } from '../integrations/espocrm/espocrm.types.js';
 import { XaiClient } from '../integrations/xai/xai.client.js';
@@ -22,6 +24,15 @@ export type EnsureOutcome =
 export const DOCUMENTS_LINK = 'dokumente';
 
 /**
+ * The collection generation: bumped after every write of an entity's
+ * `xaiCollectionId` and before the storm it causes, so the document sync may keep
+ * collection ids in memory while it stays the same (vmh/documents/collection-id-cache.ts).
+ */
+export function collectionGenerationKey(queuePrefix: string): string {
+  return `${queuePrefix}:xai:collections:generation`;
+}
+
+/**
  * One xAI collection per entity of a collection type. The stored
  * `xaiCollectionId` is trusted only after xAI confirms it; a new collection is
  * found again by its description before one is created, so a create whose
@@ -36,6 +47,7 @@ export class CollectionManagerService {
     private readonly xai: XaiClient,
     private readonly producer: JobProducer,
     private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
   isCollectionType(entityType: string): boolean {
@@ -82,6 +94,9 @@ export class CollectionManagerService {
     await this.espo.update(owner.entityType, owner.entityId, {
       xaiCollectionId: collection.collection_id,
     });
+    // After the write (a cache filled under the old generation then holds the old id at most)
+    // and before the storm (its runs must not trust ids cached before the write).
+    await this.redis.incr(collectionGenerationKey(this.config.queue.prefix));
     const documents = await this.enqueueDocuments(owner, traceId);
     const outcome: EnsureOutcome = found ? 'adopted' : 'created';
     this.logger.log(

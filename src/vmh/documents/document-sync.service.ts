@@ -1,15 +1,19 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Redis } from 'ioredis';
 import { AppConfig } from '../../config/app-config.js';
 import { UpstreamNotFoundError, ValidationError } from '../../core/errors/upstream.errors.js';
 import { JobProducer } from '../../core/queue/job-producer.service.js';
-import { EspoCrmClient } from '../../integrations/espocrm/espocrm.client.js';
-import type {
-  CDokumente,
-  EspoAttachment,
-  EspoRecord,
-} from '../../integrations/espocrm/espocrm.types.js';
-import { uploadRefusalReason } from '../../integrations/xai/xai-file-support.js';
+import { REDIS } from '../../core/redis/redis.module.js';
+import {
+  EspoCrmClient,
+  type AttachmentDownload,
+} from '../../integrations/espocrm/espocrm.client.js';
+import type { CDokumente, EspoRecord } from '../../integrations/espocrm/espocrm.types.js';
+import {
+  XAI_MAX_FILE_BYTES,
+  uploadRefusalReason,
+} from '../../integrations/xai/xai-file-support.js';
 import { XaiClient } from '../../integrations/xai/xai.client.js';
 import {
   collectionOwner,
@@ -17,6 +21,7 @@ import {
   isDocumentMembership,
   type EntityRef,
 } from '../../xai/collection.mapper.js';
+import { collectionGenerationKey } from '../../xai/collection-manager.service.js';
 import { CollectionTopics, collectionEnsureKey } from '../../xai/xai.jobs.js';
 import {
   decideDocumentSync,
@@ -30,6 +35,8 @@ import {
   LINKED_ENTITY_SELECT,
   changedFields,
   clearedReferenceFields,
+  documentFileName,
+  downloadedFile,
   failedFields,
   planLinkedReads,
   readDocumentState,
@@ -40,6 +47,7 @@ import {
   type LinkedEntity,
   type RequiredCollections,
 } from './document.mapper.js';
+import { CollectionIdCache } from './collection-id-cache.js';
 import { FreshReadCoalescer } from './fresh-read-coalescer.js';
 
 export type DocumentOutcome =
@@ -58,12 +66,14 @@ interface FileContent {
 
 /**
  * Documents into xAI collections. EspoCRM reads for an unchanged document: the
- * record, which names its linked entities in `{link}Ids`, then each linked
- * entity's `xaiCollectionId`, shared by all runs that started before that read
- * (a storm over one entity's documents reads the entity once per few runs, not
- * once per document); no download, no xAI call. The record alone cannot answer:
- * `{link}Ids` holds entity ids, and only a fresh read of the entity knows its
- * current collection (the collection manager may just have replaced it).
+ * record, which names its linked entities in `{link}Ids`, and nothing else while
+ * the entities' collection ids are cached under the current collection generation
+ * (one Redis GET beside the record read; collection-id-cache.ts says why that is
+ * safe); no download, no xAI call. The record alone cannot answer: `{link}Ids`
+ * holds entity ids, and the collection manager may just have replaced an entity's
+ * collection. A cache miss reads the entity, shared by all runs that started
+ * before that read. A changed file costs one download, whose headers give its
+ * type and size (no Attachment record read).
  * Without `{link}Ids` on the record (a relationship made without its link-multiple
  * field) each collection type costs one related-list read, issued beside the
  * record read once the type is known to need it.
@@ -72,6 +82,7 @@ interface FileContent {
 export class DocumentSyncService {
   private readonly logger = new Logger(DocumentSyncService.name);
   private readonly ownerReads = new FreshReadCoalescer<LinkedEntity | null>();
+  private readonly collectionIds = new CollectionIdCache<LinkedEntity | null>();
   /** Collection types whose records came without `{link}Ids` last time. */
   private readonly listOnlyTypes = new Set<string>();
 
@@ -80,6 +91,7 @@ export class DocumentSyncService {
     private readonly xai: XaiClient,
     private readonly producer: JobProducer,
     private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
   run(job: DocumentJob): Promise<DocumentOutcome> {
@@ -98,6 +110,7 @@ export class DocumentSyncService {
       return { status: 'gone' };
     }
     const state = readDocumentState(loaded.record);
+    const fileName = documentFileName(loaded.record);
     const required = requiredCollections(loaded.linked);
     if (required.missing.length > 0) await this.ensureCollections(required.missing, traceId);
 
@@ -113,7 +126,7 @@ export class DocumentSyncService {
     let hash = state.xaiSyncedHash;
     let uploaded = false;
     if (decision.fetchFile) {
-      const fetched = await this.fetchFile(state);
+      const fetched = await this.fetchFile(state, fileName);
       if ('refused' in fetched) return this.refuse(state, fetched.refused);
       file = fetched;
       hash = file.md5;
@@ -129,7 +142,7 @@ export class DocumentSyncService {
       }
     }
 
-    const result = await this.applyMemberships(state, required, fileId, file, traceId);
+    const result = await this.applyMemberships(state, required, fileId, file, fileName, traceId);
     if (result.fileId !== fileId) uploaded = true;
     const confirmedHash =
       result.hash ?? (decision.fetchFile || !fileMayHaveChanged(state) ? hash : null) ?? undefined;
@@ -214,6 +227,7 @@ export class DocumentSyncService {
     id: string,
   ): Promise<{ record: CDokumente; linked: LinkedEntity[] } | undefined> {
     const ticket = this.ownerReads.ticket();
+    const generation = this.collectionGeneration();
     const types = this.config.xai.collectionEntityTypes;
     const early = new Map<string, Promise<LinkedEntity[]>>();
     for (const t of types.filter((t) => this.listOnlyTypes.has(t))) {
@@ -232,11 +246,12 @@ export class DocumentSyncService {
     plan.listReads.forEach((t) => this.listOnlyTypes.add(t));
     plan.fromRecord.forEach((r) => this.listOnlyTypes.delete(r.entityType));
 
+    const observed = await generation;
     const [lists, owners] = await Promise.all([
       Promise.allSettled(plan.listReads.map((t) => early.get(t) ?? this.linked(id, t))),
       Promise.all(
         plan.fromRecord.flatMap(({ entityType, ids }) =>
-          ids.map((ownerId) => this.owner(entityType, ownerId, ticket)),
+          ids.map((ownerId) => this.owner(entityType, ownerId, ticket, observed)),
         ),
       ),
     ]);
@@ -258,21 +273,45 @@ export class DocumentSyncService {
   }
 
   /**
-   * A linked entity's collection id, read after this run started and shared with
-   * the runs that started before the read; null when the entity is gone.
+   * The collection generation as this run starts; null when Redis does not answer
+   * (then nothing cached is trusted and every entity is read).
    */
-  private owner(
+  private collectionGeneration(): Promise<string | null> {
+    return this.redis
+      .get(collectionGenerationKey(this.config.queue.prefix))
+      .then((g) => g ?? '0')
+      .catch((err: unknown) => {
+        this.logger.warn(
+          `collection generation unreadable, reading linked entities: ${(err as Error).message}`,
+        );
+        return null;
+      });
+  }
+
+  /**
+   * A linked entity's collection id: cached under the run's generation, else read
+   * after this run started (shared with the runs that started before the read);
+   * null when the entity is gone.
+   */
+  private async owner(
     entityType: string,
     entityId: string,
     ticket: number,
+    generation: string | null,
   ): Promise<LinkedEntity | null> {
-    return this.ownerReads.read(`${entityType}:${entityId}`, ticket, async () => {
+    const key = ownerKey(entityType, entityId);
+    const cached = this.collectionIds.get(key, generation, Date.now());
+    if (cached) return cached.value;
+    return this.ownerReads.read(key, ticket, async () => {
       const page = await this.espo.list<EspoRecord>(entityType, {
         where: [{ type: 'equals', attribute: 'id', value: entityId }],
         select: LINKED_ENTITY_SELECT,
         maxSize: 1,
       });
-      return page.list[0] ? toLinkedEntity(entityType, page.list[0]) : null;
+      const owner = page.list[0] ? toLinkedEntity(entityType, page.list[0]) : null;
+      // Under the generation observed before this read was issued.
+      this.collectionIds.set(key, generation, owner, Date.now());
+      return owner;
     });
   }
 
@@ -300,17 +339,33 @@ export class DocumentSyncService {
     );
   }
 
-  /** Size and type come from the attachment record first: a refused file is never downloaded. */
-  private async fetchFile(state: DocumentState): Promise<FileContent | { refused: string }> {
-    const attachmentId = state.dokumentId!;
-    const meta = await this.espo.get<EspoAttachment>('Attachment', attachmentId);
-    const filename = meta.name || `${state.id}`;
-    const mimeType = meta.type || 'application/octet-stream';
-    const before = uploadRefusalReason({ filename, mimeType, bytes: meta.size ?? 0 });
-    if (before) return { refused: before };
-    const data = await this.espo.downloadAttachment(attachmentId);
-    const after = uploadRefusalReason({ filename, mimeType, bytes: data.length });
-    if (after) return { refused: after };
+  /**
+   * Type and size come from the download's headers: a refused file ends the
+   * download before its body is transferred (and a stream past the xAI limit is cut off).
+   */
+  private async fetchFile(
+    state: DocumentState,
+    fileName: string | null,
+  ): Promise<FileContent | { refused: string }> {
+    let download: AttachmentDownload;
+    try {
+      download = await this.espo.downloadAttachment(state.dokumentId!, {
+        maxBytes: XAI_MAX_FILE_BYTES,
+        refuse: (head) =>
+          uploadRefusalReason({
+            ...downloadedFile(fileName, head, state.id),
+            bytes: head.size ?? 0,
+          }),
+      });
+    } catch (err) {
+      // The download's only validation errors are refusals of this file.
+      if (err instanceof ValidationError) return { refused: err.message };
+      throw err;
+    }
+    const { filename, mimeType } = downloadedFile(fileName, download, state.id);
+    const refused = uploadRefusalReason({ filename, mimeType, bytes: download.size });
+    if (refused) return { refused };
+    const data = download.data;
     return { data, md5: createHash('md5').update(data).digest('hex'), filename, mimeType };
   }
 
@@ -334,6 +389,7 @@ export class DocumentSyncService {
     required: RequiredCollections,
     fileId: string | null,
     file: FileContent | undefined,
+    fileName: string | null,
     traceId: string,
   ): Promise<{
     fileId: string | null;
@@ -369,7 +425,7 @@ export class DocumentSyncService {
       if (!fileGone) continue;
       if (attempt > 0)
         throw new ValidationError(`xAI lost file ${currentFileId} again right after its upload`);
-      content ??= await this.fetchOrThrow(state);
+      content ??= await this.fetchOrThrow(state, fileName);
       currentFileId = (
         await this.xai.uploadFile({
           filename: content.filename,
@@ -415,18 +471,25 @@ export class DocumentSyncService {
         if (!(err instanceof UpstreamNotFoundError)) throw err;
         gone.add(cid);
         const owner = required.owners.get(cid);
-        if (owner) recreate.push(owner);
+        if (owner) {
+          this.collectionIds.forget(ownerKey(owner.entityType, owner.entityId));
+          recreate.push(owner);
+        }
       }
     }
     if (recreate.length > 0) await this.ensureCollections(recreate, traceId);
     return fileGone;
   }
 
-  private async fetchOrThrow(state: DocumentState): Promise<FileContent> {
+  private async fetchOrThrow(state: DocumentState, fileName: string | null): Promise<FileContent> {
     if (!state.dokumentId)
       throw new ValidationError(`document ${state.id} has no file to upload again`);
-    const fetched = await this.fetchFile(state);
+    const fetched = await this.fetchFile(state, fileName);
     if ('refused' in fetched) throw new ValidationError(fetched.refused);
     return fetched;
   }
+}
+
+function ownerKey(entityType: string, entityId: string): string {
+  return `${entityType}:${entityId}`;
 }

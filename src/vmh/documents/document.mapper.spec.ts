@@ -1,6 +1,8 @@
 import type { DocumentState } from './document-sync.decision.js';
 import {
   changedFields,
+  documentFileName,
+  downloadedFile,
   linkIdsAttribute,
   planLinkedReads,
   readDocumentState,
@@ -11,6 +13,37 @@ import {
 } from './document.mapper.js';
 
 describe('document mapper', () => {
+  it.each<[string, string | null, { contentType?: string; filename?: string }, object]>([
+    [
+      "the record's file name and the download's type",
+      'akte.pdf',
+      { contentType: 'application/pdf', filename: 'other.pdf' },
+      { filename: 'akte.pdf', mimeType: 'application/pdf' },
+    ],
+    [
+      "the download's name when the record has none",
+      null,
+      { contentType: 'text/plain', filename: 'brief.txt' },
+      { filename: 'brief.txt', mimeType: 'text/plain' },
+    ],
+    [
+      'the document id and a generic type when neither says more',
+      null,
+      {},
+      { filename: 'd1', mimeType: 'application/octet-stream' },
+    ],
+  ])('names a downloaded file: %s', (_why, recordName, head, expected) =>
+    expect(downloadedFile(recordName, head, 'd1')).toEqual(expected),
+  );
+
+  it.each([
+    [{ id: 'd1', dokumentName: 'akte.pdf' }, 'akte.pdf'],
+    [{ id: 'd1', dokumentName: '' }, null],
+    [{ id: 'd1' }, null],
+  ])('reads the file name of %j as %s', (record, name) =>
+    expect(documentFileName(record)).toBe(name),
+  );
+
   it.each([
     ['CVmhRaeumungsklage', 'cVmhRaeumungsklage'],
     ['Account', 'account'],

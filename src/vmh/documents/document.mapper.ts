@@ -57,6 +57,27 @@ export function readDocumentState(record: CDokumente): DocumentState {
   };
 }
 
+/** The file's name as the record carries it (`dokumentName`, loaded with the file field). */
+export function documentFileName(record: CDokumente): string | null {
+  return nonEmpty(record.dokumentName);
+}
+
+/**
+ * Name and type of a downloaded file for xAI: the record's file name first, then
+ * the download's `Content-Disposition`, then the document id; the download's
+ * `Content-Type`, generic when absent (the extension then decides support).
+ */
+export function downloadedFile(
+  recordFileName: string | null,
+  head: { contentType?: string; filename?: string },
+  documentId: string,
+): { filename: string; mimeType: string } {
+  return {
+    filename: recordFileName ?? nonEmpty(head.filename) ?? documentId,
+    mimeType: nonEmpty(head.contentType) ?? 'application/octet-stream',
+  };
+}
+
 export interface LinkedEntity {
   entityType: string;
   entityId: string;
