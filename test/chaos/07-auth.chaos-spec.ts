@@ -74,12 +74,18 @@ describe('scenario 7: auth', () => {
             },
           ])
         : JSON.stringify([{ id: 'abc' }]);
-    const post = (route: string, raw: string, signature?: string) =>
+    const post = (
+      route: string,
+      raw: string,
+      signature?: string,
+      extra: Record<string, string> = {},
+    ) =>
       fetch(`${hub.url}${route}`, {
         method: 'POST',
         headers: {
           'Content-Type': 'application/json',
           ...(signature ? { Signature: signature } : {}),
+          ...extra,
         },
         body: raw,
       });
