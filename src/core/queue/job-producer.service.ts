@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bull';
 import type { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config/app-config.js';
 import { HubMetrics } from '../metrics/hub-metrics.js';
 import { REDIS } from '../redis/redis.module.js';
@@ -10,6 +11,9 @@ import type { JobPayload, Topic } from './topic.js';
 
 /** Redis (or the queue behind it) cannot take work now; webhooks answer 503. */
 export class QueueUnavailableError extends Error {
+  /** A job whose follow-up enqueue met an outage is retried (retry-policy honours the flag). */
+  readonly transient = true;
+
   constructor(reason: string) {
     super(`queue unavailable: ${reason}`);
     this.name = 'QueueUnavailableError';
@@ -35,18 +39,48 @@ export interface EnqueueResult {
 }
 
 /**
- * Sets each dedupe key that is free and answers which ones it set: one round trip
- * for a whole webhook batch.
+ * Claims each dedupe key whose job no longer waits and answers which ones it claimed:
+ * one round trip for a whole webhook batch. A claim holds its time and the id of the
+ * job it announces (`<ms>|<jobId>`). It stands while that job waits, and for
+ * CLAIM_GRACE_MS before the job exists (the claiming enqueue is still adding it).
+ * After that, a claim without a job is stale — Redis failed between the claim and
+ * the add, and the cleanup failed with it — and must not swallow the sender's retry
+ * of a batch that was answered 503. A job that has started no longer holds its key.
+ * KEYS: dedupe keys; ARGV: TTL s, grace ms, the queue's job key prefix, a job id per key.
  */
 const CLAIM_KEYS = `
+local t = redis.call('time')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local out = {}
 for i, key in ipairs(KEYS) do
-  if redis.call('set', key, '1', 'NX', 'EX', ARGV[1]) then out[i] = 1 else out[i] = 0 end
+  local holder = redis.call('get', key)
+  local taken = false
+  if holder then
+    local sep = string.find(holder, '|', 1, true)
+    if not sep then
+      taken = true
+    else
+      local job = ARGV[3] .. string.sub(holder, sep + 1)
+      if redis.call('exists', job) == 1 then
+        taken = redis.call('hexists', job, 'processedOn') == 0
+      else
+        taken = now - tonumber(string.sub(holder, 1, sep - 1)) < tonumber(ARGV[2])
+      end
+    end
+  end
+  if taken then
+    out[i] = 0
+  else
+    redis.call('set', key, now .. '|' .. ARGV[3 + i], 'EX', ARGV[1])
+    out[i] = 1
+  end
 end
 return out
 `;
 
 const ENQUEUE_TIMEOUT_MS = 5000;
+/** How long a claim stands before its job exists: as long as an enqueue may take. */
+const CLAIM_GRACE_MS = ENQUEUE_TIMEOUT_MS;
 
 /** The only place that puts jobs into Redis. */
 @Injectable()
@@ -91,12 +125,15 @@ export class JobProducer {
     payloads: P[],
     options: EnqueueOptions<P>,
   ): Promise<EnqueueResult> {
-    let selected: Array<P & { dedupeKey?: string }> = payloads;
+    let selected: Array<{ data: P & { dedupeKey?: string }; jobId?: string }> = payloads.map(
+      (data) => ({ data, jobId: options.jobId?.(data) }),
+    );
     let claimed: string[] = [];
     if (options.coalesceBy) {
       const byKey = new Map<string, P>();
       for (const p of payloads) byKey.set(this.dedupeKey(topic, options.coalesceBy(p)), p);
       const keys = [...byKey.keys()];
+      const jobIds = keys.map((k) => options.jobId?.(byKey.get(k)!) ?? randomUUID());
       let flags: number[];
       try {
         flags = (await this.redis.eval(
@@ -104,23 +141,25 @@ export class JobProducer {
           keys.length,
           ...keys,
           this.config.queue.dedupeTtlSeconds,
+          CLAIM_GRACE_MS,
+          queue.toKey(''),
+          ...jobIds,
         )) as number[];
       } catch (err) {
         throw new QueueUnavailableError((err as Error).message);
       }
       claimed = keys.filter((_, i) => flags[i] === 1);
-      selected = claimed.map((k) => ({ ...byKey.get(k)!, dedupeKey: k }));
+      selected = keys.flatMap((k, i) =>
+        flags[i] === 1 ? [{ data: { ...byKey.get(k)!, dedupeKey: k }, jobId: jobIds[i] }] : [],
+      );
     }
     try {
       if (selected.length > 0) {
         await queue.addBulk(
-          selected.map((data) => ({
+          selected.map(({ data, jobId }) => ({
             name: topic.job,
             data,
-            opts: {
-              delay: options.delayMs || undefined,
-              jobId: options.jobId?.(data),
-            },
+            opts: { delay: options.delayMs || undefined, jobId },
           })),
         );
       }

@@ -5,6 +5,7 @@ import {
   parseRetryAfter,
   upstreamErrorForStatus,
 } from '../errors/upstream.errors.js';
+import { QueueUnavailableError } from './job-producer.service.js';
 import { backoffDelay, classifyError } from './retry-policy.js';
 
 describe('classifyError', () => {
@@ -28,6 +29,24 @@ describe('classifyError', () => {
     expect(classifyError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(
       'transient',
     );
+  });
+
+  it.each([
+    "Stream isn't writeable and enableOfflineQueue options is false",
+    'Connection is closed.',
+    'Reached the max retries per request limit (which is 1). Refer to "maxRetriesPerRequest" option for details.',
+    'LOADING Redis is loading the dataset in memory',
+  ])('treats the hub losing its Redis as transient: %s', (message) => {
+    expect(classifyError(new Error(message))).toBe('transient');
+  });
+
+  it('retries a job whose follow-up enqueue found the queue unavailable', () => {
+    expect(classifyError(new QueueUnavailableError('redis is reconnecting'))).toBe('transient');
+  });
+
+  it('treats a Redis refusal that no retry fixes as permanent', () => {
+    expect(classifyError(new Error('NOAUTH Authentication required.'))).toBe('permanent');
+    expect(classifyError(new Error('WRONGPASS invalid username-password pair'))).toBe('permanent');
   });
 
   it('treats validation errors and unknown bugs as permanent', () => {

@@ -11,8 +11,23 @@ export function classifyError(err: unknown): ErrorClass {
   if (err instanceof UpstreamError) return err.transient ? 'transient' : 'permanent';
   if (err instanceof ValidationError) return 'permanent';
   if (isNetworkError(err)) return 'transient';
+  if (isRedisUnavailable(err)) return 'transient';
   if ((err as { transient?: unknown })?.transient === true) return 'transient';
   return 'permanent';
+}
+
+/**
+ * ioredis' errors while the hub's own Redis is away or starting (no error codes,
+ * only names and messages): a lock release or a follow-up enqueue that fails for
+ * that reason says nothing about the entity, so the job is retried, not failed.
+ */
+const REDIS_UNAVAILABLE =
+  /^(Connection is closed|Stream isn't writeable|Reached the max retries per request limit|(LOADING|BUSY|TRYAGAIN|MASTERDOWN) )/;
+
+export function isRedisUnavailable(err: unknown): boolean {
+  const e = err as { name?: unknown; message?: unknown } | undefined;
+  if (e?.name === 'MaxRetriesPerRequestError') return true;
+  return typeof e?.message === 'string' && REDIS_UNAVAILABLE.test(e.message);
 }
 
 export interface BackoffSettings {
