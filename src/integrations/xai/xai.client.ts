@@ -3,12 +3,14 @@ import type { AxiosInstance } from 'axios';
 import { AppConfig } from '../../config/app-config.js';
 import {
   UpstreamConflictError,
+  UpstreamError,
   UpstreamNotFoundError,
   ValidationError,
 } from '../../core/errors/upstream.errors.js';
 import { createUpstreamHttp } from '../../core/http/upstream-http.js';
 import { type RetryOptions, withRetry } from '../../core/http/with-retry.js';
 import { HubMetrics } from '../../core/metrics/hub-metrics.js';
+import { backoffDelay } from '../../core/queue/retry-policy.js';
 import { XAI_MAX_FILE_BYTES, formatBytes } from './xai-file-support.js';
 import type {
   XaiCollection,
@@ -23,6 +25,8 @@ import type {
 } from './xai.types.js';
 
 const DEFAULT_PAGE_SIZE = 100;
+/** Answers after which xAI certainly created nothing, so a create may be sent again at once. */
+const NOT_CREATED = new Set([429, 503]);
 
 /**
  * The hub's only door to xAI. Files live on the API host under the API key;
@@ -105,11 +109,26 @@ export class XaiClient {
 
   // --- Collections (management-api.x.ai, management key) ----------------------------
 
+  /**
+   * Retried in-call only after an answer that certainly created nothing (429, 503): a
+   * create whose answer was lost (timeout, dropped connection, 500) may have made the
+   * collection, and only the caller can look for it (by its description) first.
+   */
   async createCollection(input: XaiCollectionInput): Promise<XaiCollection> {
     const body = collectionBody(input);
-    return this.call(
-      async () => (await this.managementHttp.post<XaiCollection>('/v1/collections', body)).data,
-    );
+    const send = async () =>
+      (await this.managementHttp.post<XaiCollection>('/v1/collections', body)).data;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send();
+      } catch (err) {
+        const refused = err instanceof UpstreamError && NOT_CREATED.has(err.status ?? 0);
+        if (!refused || attempt >= this.retry.attempts) throw err;
+        const delay = backoffDelay(attempt, err, this.retry);
+        this.retry.onRetry?.(err, attempt, delay);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   /** @throws UpstreamNotFoundError when the collection is gone (deleted on the xAI side). */
