@@ -139,6 +139,11 @@ export class DocumentSyncService {
           })
         ).id;
         uploaded = true;
+        if (state.xaiId === null) {
+          // Written ahead of the memberships: if anything below fails (or the worker dies),
+          // the retry finds this file instead of uploading and adding a second one.
+          await this.espo.update(DOCUMENT_ENTITY, id, { xaiId: fileId, xaiSyncedHash: file.md5 });
+        }
       }
     }
 
