@@ -29,10 +29,11 @@ export function syncCheckWhere(now: Date, resyncCleanAfterHours: number): EspoWh
           ],
         },
         {
-          // Changes made only in Advoware send no webhook: clean entities are re-checked now and then.
+          // Changes made only in Advoware send no webhook: synced entities are re-checked now
+          // and then — `conflict` ones too, or an Advoware change after a conflict never arrives.
           type: 'and',
           value: [
-            { type: 'equals', attribute: 'syncStatus', value: 'clean' },
+            { type: 'in', attribute: 'syncStatus', value: ['clean', 'conflict'] },
             {
               type: 'or',
               value: [
