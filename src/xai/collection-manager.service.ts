@@ -82,6 +82,13 @@ export class CollectionManagerService {
       const existing = await this.confirm(storedId);
       if (existing) {
         await this.repair(existing, owner, name);
+        if (await this.redis.exists(this.stormPendingKey(owner))) {
+          const documents = await this.storm(owner, traceId);
+          this.logger.log(
+            `collection ${storedId} of ${label} verified; the interrupted storm resumed, ${documents} documents enqueued`,
+          );
+          return 'verified';
+        }
         this.logger.debug(`collection ${storedId} of ${label} verified`);
         return 'verified';
       }
@@ -91,18 +98,35 @@ export class CollectionManagerService {
     const found = await this.findOwned(owner);
     const collection = found ?? (await this.xai.createCollection(collectionInput(owner, name)));
     if (found) await this.repair(found, owner, name);
+    // Set before the write, cleared after the storm: if the job fails in between (the
+    // write's answer lost, the document list failing), its retry finds the id stored and
+    // would only verify it, leaving documents synced without this collection.
+    await this.redis.set(this.stormPendingKey(owner), '1', 'EX', 7 * 86_400);
     await this.espo.update(owner.entityType, owner.entityId, {
       xaiCollectionId: collection.collection_id,
     });
-    // After the write (a cache filled under the old generation then holds the old id at most)
-    // and before the storm (its runs must not trust ids cached before the write).
-    await this.redis.incr(collectionGenerationKey(this.config.queue.prefix));
-    const documents = await this.enqueueDocuments(owner, traceId);
+    const documents = await this.storm(owner, traceId);
     const outcome: EnsureOutcome = found ? 'adopted' : 'created';
     this.logger.log(
       `collection ${collection.collection_id} of ${label} ${outcome}; ${documents} documents enqueued`,
     );
     return outcome;
+  }
+
+  /**
+   * After the write (a cache filled under the old generation then holds the old id at
+   * most), the generation moves on; then the storm, whose runs must not trust ids cached
+   * before the write.
+   */
+  private async storm(owner: EntityRef, traceId: string): Promise<number> {
+    await this.redis.incr(collectionGenerationKey(this.config.queue.prefix));
+    const documents = await this.enqueueDocuments(owner, traceId);
+    await this.redis.del(this.stormPendingKey(owner));
+    return documents;
+  }
+
+  private stormPendingKey(owner: EntityRef): string {
+    return `${this.config.queue.prefix}:xai:storm-pending:${owner.entityType}:${owner.entityId}`;
   }
 
   /** The collection, or undefined when xAI says it does not exist. */
