@@ -194,13 +194,14 @@ describe('scenario 2: Redis unavailable for ~10 s under webhook load', () => {
       n: 2,
       title: 'Redis outage (10 s SIGSTOP, then 10 s SIGKILL + AOF restart)',
       figures: [
-        ['webhooks', all.length],
+        ['webhooks under load', all.length],
         ['2xx', all.filter((a) => a.status === 200).length],
         ['503 while frozen', refusedDuring(windows.frozen)],
         ['503 while crashed', refusedDuring(windows.crashed)],
         ['other answers', otherStatuses.length],
         ['acknowledged and lost', ackedAndLost.length],
         ['503 but stored anyway', refusedButStored.length],
+        ['503 retried by the sender, then accepted', refused.length],
         [
           'not-ready probes',
           `${notReadyDuring(windows.frozen)} frozen / ${notReadyDuring(windows.crashed)} crashed`,

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CBeteiligte } from '../../src/integrations/espocrm/espocrm.types.js';
 import {
@@ -139,6 +139,18 @@ describe('scenario 4: two workers and one api on one Redis', () => {
     const reads = listReads() - readsBefore;
     const expectedTicks = (windowEnd - windowStart) / 2000;
 
+    // What actually ran: a tick's run logs one line carrying the tick's trace id, so a
+    // tick both workers ran would show up twice across the two logs.
+    const runs = new Map<string, number>();
+    for (const w of workers) {
+      for (const line of readFileSync(w.logFile, 'utf8').split('\n')) {
+        if (!line.includes('Beteiligte sync check:')) continue;
+        const traceId = (JSON.parse(line) as { params?: { traceId?: string } }).params?.traceId;
+        runs.set(String(traceId), (runs.get(String(traceId)) ?? 0) + 1);
+      }
+    }
+    const ranTwice = [...runs.values()].filter((n) => n > 1).length;
+
     expect(maxPerParty).toBe(1);
     expect(duplicates).toBe(0);
     expect(stack.advoware.allBeteiligte()).toHaveLength(PARTIES);
@@ -146,6 +158,8 @@ describe('scenario 4: two workers and one api on one Redis', () => {
     expect(ticks).toBeGreaterThanOrEqual(Math.floor(expectedTicks) - 1);
     expect(ticks).toBeLessThanOrEqual(Math.ceil(expectedTicks) + 1);
     expect(reads).toBeGreaterThan(0);
+    expect(runs.size).toBeGreaterThanOrEqual(ticks);
+    expect(ranTwice).toBe(0);
     expect(workers.every((w) => !w.exited)).toBe(true);
 
     reportFigures({
@@ -160,6 +174,8 @@ describe('scenario 4: two workers and one api on one Redis', () => {
         ['party PUTs for 150 edits', puts],
         ['cron ticks in 8 s (every 2 s, 2 schedulers)', ticks],
         ['EspoCRM reads per tick', (reads / Math.max(ticks, 1)).toFixed(1)],
+        ["tick runs in the workers' logs", runs.size],
+        ['ticks run twice', ranTwice],
       ],
       seconds: secondsSince(started),
     });
