@@ -32,6 +32,18 @@ function hasBetnr(e: CBeteiligte): e is CBeteiligte & { betnr: number } {
   return e.betnr !== null && e.betnr !== undefined;
 }
 
+/**
+ * `advowareLastSync` for a write the hub is about to make: taken after every Advoware
+ * write (so it is ≥ Advoware's geaendertAm of our own writes) and one second ahead,
+ * because EspoCRM stamps `modifiedAt` in whole seconds when it processes the write,
+ * which may already be the next second: the hub's own write must never look like a
+ * later EspoCRM edit (that made the next Advoware-only change a false conflict, lost to
+ * EspoCRM). A user edit within that second still marks the party `dirty`.
+ */
+function lastSyncStamp(): string {
+  return espoDateTime(new Date(Date.now() + 1000));
+}
+
 function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
@@ -96,7 +108,7 @@ export class BeteiligteSyncService {
         await this.espocrm.update(ENTITY, id, {
           syncStatus: 'deleted_in_advoware',
           syncErrorMessage: `Advoware Beteiligte ${espo.betnr} not found (404)`,
-          advowareLastSync: espoDateTime(new Date()),
+          advowareLastSync: lastSyncStamp(),
         });
         this.logger.log(
           `CBeteiligte/${id} deleted_in_advoware: betnr ${espo.betnr}, person notified`,
@@ -152,10 +164,9 @@ export class BeteiligteSyncService {
       decision.action !== 'no_change' ||
       this.lastSyncStale(espo, now);
     if (wrote) {
-      // Taken after every Advoware write, so it is ≥ Advoware's geaendertAm of our own writes.
       await this.espocrm.update(ENTITY, id, {
         ...changes,
-        advowareLastSync: espoDateTime(new Date()),
+        advowareLastSync: lastSyncStamp(),
       });
     }
     this.logger.log(
