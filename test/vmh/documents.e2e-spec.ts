@@ -375,8 +375,12 @@ describe('VMH documents → xAI collections (e2e)', () => {
     await idle();
     expect(doc(id).syncErrorMessage).toContain('application/zip');
     expect(uploads() - before).toBe(0);
-    // One download request, ended on its headers (the client's e2e test shows the body is not read).
-    expect(espo.count('GET', '/api/v1/Attachment/file/:id')).toBe(1);
+    // Ended on its headers (the client's e2e test shows the body is not read). The link
+    // event and the new collection's document storm may each run the sync once, and each
+    // run refuses it again: one download per run, never more.
+    const downloads = espo.count('GET', '/api/v1/Attachment/file/:id');
+    expect(downloads).toBeGreaterThanOrEqual(1);
+    expect(downloads).toBeLessThanOrEqual(2);
     expect(
       espo.requests.filter(
         (r) => r.path.startsWith('/api/v1/Attachment/') && !r.path.includes('/file/'),
