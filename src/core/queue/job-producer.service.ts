@@ -39,13 +39,13 @@ export interface EnqueueResult {
 }
 
 /**
- * Claims each dedupe key whose job no longer waits and answers which ones it claimed:
- * one round trip for a whole webhook batch. A claim holds its time and the id of the
- * job it announces (`<ms>|<jobId>`). It stands while that job waits, and for
- * CLAIM_GRACE_MS before the job exists (the claiming enqueue is still adding it).
- * After that, a claim without a job is stale — Redis failed between the claim and
- * the add, and the cleanup failed with it — and must not swallow the sender's retry
- * of a batch that was answered 503. A job that has started no longer holds its key.
+ * Claims each free dedupe key and answers which ones it claimed: one round trip for a
+ * whole webhook batch. A claim holds its time and the id of the job it announces
+ * (`<ms>|<jobId>`). It stands while that job exists and has not finished (the worker
+ * frees the key when the job starts), and for CLAIM_GRACE_MS before the job exists
+ * (the claiming enqueue is still adding it). After that, a claim without a job is
+ * stale — Redis failed between the claim and the add, and the cleanup failed with
+ * it — and must not swallow the sender's retry of a batch that was answered 503.
  * KEYS: dedupe keys; ARGV: TTL s, grace ms, the queue's job key prefix, a job id per key.
  */
 const CLAIM_KEYS = `
@@ -62,7 +62,7 @@ for i, key in ipairs(KEYS) do
     else
       local job = ARGV[3] .. string.sub(holder, sep + 1)
       if redis.call('exists', job) == 1 then
-        taken = redis.call('hexists', job, 'processedOn') == 0
+        taken = redis.call('hexists', job, 'finishedOn') == 0
       else
         taken = now - tonumber(string.sub(holder, 1, sep - 1)) < tonumber(ARGV[2])
       end
