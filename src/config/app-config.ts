@@ -40,6 +40,12 @@ export class AppConfig {
     dedupeTtlSeconds: number;
   };
   readonly lock: { ttlMs: number };
+  /**
+   * Cut-over (docs/MIGRATION.md). In shadow mode queues, locks and sync state live under
+   * `<QUEUE_PREFIX>-shadow`, so a shadow run's bookkeeping of writes it never made cannot
+   * make the first live run think they happened; the shadow log keeps the plain prefix.
+   */
+  readonly sync: { mode: 'live' | 'shadow'; shadowLogKey: string; shadowLogMaxEntries: number };
   readonly webhook: { secrets: Map<string, string> };
   readonly espocrm: {
     baseUrl: string;
@@ -122,7 +128,7 @@ export class AppConfig {
       cacheDb: e.REDIS_DB_ADVOWARE_CACHE,
     };
     this.queue = {
-      prefix: e.QUEUE_PREFIX,
+      prefix: e.SYNC_MODE === 'shadow' ? `${e.QUEUE_PREFIX}-shadow` : e.QUEUE_PREFIX,
       concurrency: e.WORKER_CONCURRENCY,
       attempts: e.JOB_ATTEMPTS,
       backoffBaseMs: e.JOB_BACKOFF_BASE_MS,
@@ -131,6 +137,11 @@ export class AppConfig {
       dedupeTtlSeconds: e.WEBHOOK_DEDUPE_TTL_SECONDS,
     };
     this.lock = { ttlMs: e.LOCK_TTL_MS };
+    this.sync = {
+      mode: e.SYNC_MODE,
+      shadowLogKey: `${e.QUEUE_PREFIX}:shadow:writes`,
+      shadowLogMaxEntries: e.SHADOW_LOG_MAX_ENTRIES,
+    };
     this.webhook = { secrets: parseWebhookSecrets(e.ESPOCRM_WEBHOOK_SECRETS) };
     this.espocrm = {
       baseUrl: e.ESPOCRM_API_BASE_URL.replace(/\/+$/, ''),

@@ -62,6 +62,12 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) @Max(15) REDIS_DB_ADVOWARE_CACHE: number = 1;
   @IsString() @Matches(/^[A-Za-z0-9_-]+$/) QUEUE_PREFIX: string = 'hub';
 
+  // --- cut-over (docs/MIGRATION.md) ---------------------------------------------
+  /** live: writes reach the upstreams; shadow: every run as in live, each write recorded instead of sent. */
+  @IsOptional() @IsIn(['live', 'shadow']) SYNC_MODE: 'live' | 'shadow' = 'live';
+  /** Bound of the shadow log (a Redis stream, trimmed approximately). */
+  @Transform(toInt) @IsInt() @Min(100) @Max(1_000_000) SHADOW_LOG_MAX_ENTRIES: number = 10000;
+
   // --- queues, locks, retries -------------------------------------------------
   @Transform(toInt) @IsInt() @Min(1) @Max(256) WORKER_CONCURRENCY: number = 8;
   @Transform(toInt) @IsInt() @Min(1) @Max(50) JOB_ATTEMPTS: number = 5;

@@ -20,6 +20,7 @@ import { REGISTERED_QUEUES } from './queue/queue-names.js';
 import { QueueModule } from './queue/queue.module.js';
 import { StepWorker } from './queue/step-worker.service.js';
 import { REDIS, REDIS_CACHE, RedisModule } from './redis/redis.module.js';
+import { ShadowRecorder } from './shadow/shadow-recorder.service.js';
 import { ShutdownService } from './shutdown/shutdown.service.js';
 import { StepRegistry } from './steps/step-registry.service.js';
 import { TraceMiddleware } from './trace/trace.middleware.js';
@@ -38,6 +39,7 @@ const providers = [
   EspoWebhookGuard,
   OpsApiKeyGuard,
   TraceMiddleware,
+  ShadowRecorder,
 ];
 
 /** Cross-cutting and small: config, Redis, queues, locks, steps, trace, auth. */

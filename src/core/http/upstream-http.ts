@@ -13,6 +13,8 @@ import {
   upstreamErrorForStatus,
 } from '../errors/upstream.errors.js';
 import type { HubMetrics } from '../metrics/hub-metrics.js';
+import { isShadowed, shadowAxiosInterceptor } from '../shadow/shadow-http.js';
+import { isShadowStop } from '../shadow/shadow-stop.error.js';
 
 export interface UpstreamHttpOptions {
   system: UpstreamSystem;
@@ -24,6 +26,8 @@ export interface UpstreamHttpOptions {
   reasonOf?: (response: AxiosResponse) => string | undefined;
   /** Collapses ids in a path into a template for metric labels. */
   routeOf?: (path: string) => string;
+  /** Never shadowed in SYNC_MODE=shadow: authentication (Advoware's token POST). */
+  shadowExempt?: boolean;
 }
 
 /** Ids (hex, digits, uuids, `file_…`) replaced by `:id`, so metric labels stay few. */
@@ -55,12 +59,18 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): AxiosInstance 
   });
   const routeOf = options.routeOf ?? defaultRouteOf;
 
+  // --- shadow mode (src/core/shadow): inside a shadow job a write is recorded, not sent ---
+  instance.interceptors.request.use(
+    shadowAxiosInterceptor(options.system, options.shadowExempt === true),
+  );
+
   instance.interceptors.request.use((config) => {
     (config as AxiosRequestConfig & { startedAt?: number }).startedAt = performance.now();
     return config;
   });
 
   const observe = (config: AxiosRequestConfig | undefined, status: number | string) => {
+    if (isShadowed(config)) return; // never sent (shadow mode)
     const startedAt = (config as (AxiosRequestConfig & { startedAt?: number }) | undefined)
       ?.startedAt;
     const seconds = startedAt ? (performance.now() - startedAt) / 1000 : 0;
@@ -79,6 +89,7 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): AxiosInstance 
       return response;
     },
     (err: unknown) => {
+      if (isShadowStop(err)) return Promise.reject(err); // shadow mode: not an upstream answer
       const ax = err as AxiosError;
       observe(ax.config, ax.response?.status ?? ax.code ?? 'error');
       return Promise.reject(toUpstreamError(options, ax));

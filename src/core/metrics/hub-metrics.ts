@@ -60,6 +60,14 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
+  /** SYNC_MODE=shadow (src/core/shadow): writes recorded instead of sent. */
+  readonly shadowWrites = new Counter({
+    name: 'hub_shadow_writes_total',
+    help: 'Writes shadow mode recorded instead of sending, by system, HTTP method and kind',
+    labelNames: ['system', 'method', 'kind'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

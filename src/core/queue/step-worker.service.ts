@@ -11,6 +11,9 @@ import {
   type CatalogEntry,
   type QueueStep,
 } from '../steps/step.decorator.js';
+import { runShadowed } from '../shadow/shadow-context.js';
+import { ShadowRecorder } from '../shadow/shadow-recorder.service.js';
+import { isShadowStop } from '../shadow/shadow-stop.error.js';
 import { runWithTrace } from '../trace/trace-context.js';
 import { JobProducer } from './job-producer.service.js';
 import { classifyError } from './retry-policy.js';
@@ -38,6 +41,7 @@ export class StepWorker implements OnApplicationBootstrap {
     private readonly config: AppConfig,
     private readonly metrics: HubMetrics,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly shadow: ShadowRecorder,
   ) {}
 
   /** Queues this process takes jobs from (the shutdown drains them). */
@@ -120,48 +124,86 @@ export class StepWorker implements OnApplicationBootstrap {
     job: Job<JobPayload>,
   ): Promise<unknown> {
     const traceId = job.data.traceId ?? `job-${job.id}`;
-    return runWithTrace(traceId, async () => {
-      const labels = { queue: job.queue.name, job: job.name };
-      const end = this.metrics.jobDuration.startTimer(labels);
-      const dedupeKey = (job.data as Partial<EntityEvent>).dedupeKey;
-      if (dedupeKey) await this.redis.del(dedupeKey);
-      try {
-        const result = await step.handle(job.data, {
-          id: job.id,
-          attemptsMade: job.attemptsMade,
-          name: job.name,
-        });
-        const outcome = result as Partial<LockOutcome> | undefined;
-        if (outcome?.status === 'deferred' && outcome.key)
-          await this.schedulePendingCheck(entry, job, outcome.key);
-        this.metrics.jobs.inc({
-          ...labels,
-          outcome: outcome?.status === 'deferred' ? 'deferred' : 'completed',
-        });
-        return result;
-      } catch (err) {
-        const klass = classifyError(err);
-        const attempts = job.opts.attempts ?? 1;
-        const final = klass === 'permanent' || job.attemptsMade + 1 >= attempts;
-        if (klass === 'permanent') await job.discard();
-        this.metrics.jobs.inc({ ...labels, outcome: final ? 'failed' : 'retried' });
-        const message = (err as Error)?.message ?? String(err);
-        this.logger.warn(
-          `${entry.definition.name} job ${job.id} failed (${klass}, attempt ${job.attemptsMade + 1}/${attempts}${final ? ', final' : ''}): ${message}`,
-        );
-        if (step.onFailure) {
-          try {
-            await step.onFailure(job.data, err, { final, attemptsMade: job.attemptsMade + 1 });
-          } catch (hookErr) {
-            this.logger.error(
-              `recording the failure of job ${job.id} failed: ${(hookErr as Error).message}`,
-            );
-          }
-        }
-        throw err;
-      } finally {
-        end();
-      }
-    });
+    return runWithTrace(traceId, () =>
+      this.shadow.enabled
+        ? runShadowed(
+            {
+              recorder: this.shadow,
+              traceId,
+              step: entry.definition.name,
+              entity: entityOf(job),
+            },
+            () => this.runJob(entry, step, job),
+          )
+        : this.runJob(entry, step, job),
+    );
   }
+
+  private async runJob(
+    entry: CatalogEntry,
+    step: QueueStep<JobPayload>,
+    job: Job<JobPayload>,
+  ): Promise<unknown> {
+    const labels = { queue: job.queue.name, job: job.name };
+    const end = this.metrics.jobDuration.startTimer(labels);
+    const dedupeKey = (job.data as Partial<EntityEvent>).dedupeKey;
+    if (dedupeKey) await this.redis.del(dedupeKey);
+    try {
+      const result = await step.handle(job.data, {
+        id: job.id,
+        attemptsMade: job.attemptsMade,
+        name: job.name,
+      });
+      const outcome = result as Partial<LockOutcome> | undefined;
+      if (outcome?.status === 'deferred' && outcome.key)
+        await this.schedulePendingCheck(entry, job, outcome.key);
+      this.metrics.jobs.inc({
+        ...labels,
+        outcome: outcome?.status === 'deferred' ? 'deferred' : 'completed',
+      });
+      return result;
+    } catch (err) {
+      if (isShadowStop(err)) {
+        // Shadow mode: the run did what a live run does up to a create whose id it
+        // would need next; the record says so. Done, not failed, never retried.
+        this.metrics.jobs.inc({ ...labels, outcome: 'shadow_stopped' });
+        this.logger.log(`${entry.definition.name} job ${job.id}: ${err.message}`);
+        return { status: 'shadow_stopped', reason: err.message };
+      }
+      const klass = classifyError(err);
+      const attempts = job.opts.attempts ?? 1;
+      const final = klass === 'permanent' || job.attemptsMade + 1 >= attempts;
+      if (klass === 'permanent') await job.discard();
+      this.metrics.jobs.inc({ ...labels, outcome: final ? 'failed' : 'retried' });
+      const message = (err as Error)?.message ?? String(err);
+      this.logger.warn(
+        `${entry.definition.name} job ${job.id} failed (${klass}, attempt ${job.attemptsMade + 1}/${attempts}${final ? ', final' : ''}): ${message}`,
+      );
+      if (step.onFailure) {
+        try {
+          await step.onFailure(job.data, err, { final, attemptsMade: job.attemptsMade + 1 });
+        } catch (hookErr) {
+          this.logger.error(
+            `recording the failure of job ${job.id} failed: ${(hookErr as Error).message}`,
+          );
+        }
+      }
+      throw err;
+    } finally {
+      end();
+    }
+  }
+}
+
+/** What the shadow log names as a job's entity: `entityType/entityId`, else queue and whatever id the payload has. */
+function entityOf(job: Job<JobPayload>): string {
+  const d = job.data as JobPayload & {
+    entityType?: unknown;
+    entityId?: unknown;
+    kuerzel?: unknown;
+  };
+  const id = [d.entityId, d.kuerzel].find((v) => typeof v === 'string' && v !== '') as
+    string | undefined;
+  const type = typeof d.entityType === 'string' && d.entityType ? d.entityType : job.queue.name;
+  return id ? `${type}/${id}` : type;
 }

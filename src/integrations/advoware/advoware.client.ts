@@ -79,6 +79,8 @@ export class AdvowareClient {
       metrics,
       routeOf: () => 'Token',
       reasonOf: (res) => advowareReason(res.data),
+      // Authentication, not a write: shadow mode (src/core/shadow) lets it through.
+      shadowExempt: true,
     });
     this.tokens = new AdvowareTokenStore({
       redis: cache,

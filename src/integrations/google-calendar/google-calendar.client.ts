@@ -15,6 +15,7 @@ import {
 } from '../../core/errors/upstream.errors.js';
 import { withRetry } from '../../core/http/with-retry.js';
 import { HubMetrics } from '../../core/metrics/hub-metrics.js';
+import { shadowGaxiosInterceptor } from '../../core/shadow/shadow-http.js';
 import { toGoogleUpstreamError } from './google-calendar.errors.js';
 import { isValidEventId } from './google-calendar.event-id.js';
 import { SubjectRateLimiter } from './google-calendar.rate-limiter.js';
@@ -358,6 +359,9 @@ export class GoogleCalendarClient {
         return opts;
       },
     });
+    // Shadow mode (src/core/shadow): inside a shadow job every Calendar write is
+    // recorded and answered there, never sent; reads and the token exchange pass.
+    jwt.transporter.interceptors.request.add(shadowGaxiosInterceptor(this.tokenUrls));
     return jwt;
   }
 }
