@@ -26,7 +26,12 @@ export class AppConfig {
   readonly port: number;
   readonly role: AppRole;
   readonly log: { format: 'json' | 'pretty'; level: string };
-  readonly http: { swaggerEnabled: boolean; queueDashboardEnabled: boolean; metricsPort: number };
+  readonly http: {
+    swaggerEnabled: boolean;
+    queueDashboardEnabled: boolean;
+    queueDashboardReadOnly: boolean;
+    metricsPort: number;
+  };
   readonly shutdownDrainMs: number;
   readonly opsApiKey: string;
   readonly redis: { host: string; port: number; password?: string; db: number; cacheDb: number };
@@ -116,6 +121,7 @@ export class AppConfig {
     this.http = {
       swaggerEnabled: e.SWAGGER_ENABLED,
       queueDashboardEnabled: e.QUEUE_DASHBOARD_ENABLED,
+      queueDashboardReadOnly: e.QUEUE_DASHBOARD_READ_ONLY ?? e.NODE_ENV === 'production',
       metricsPort: e.METRICS_PORT,
     };
     this.shutdownDrainMs = e.SHUTDOWN_DRAIN_TIMEOUT_SECONDS * 1000;

@@ -42,6 +42,8 @@ export class EnvironmentVariables {
   @IsOptional() @IsIn(['debug', 'verbose', 'log', 'warn', 'error']) LOG_LEVEL: string = 'log';
   @Transform(toBool) @IsBoolean() SWAGGER_ENABLED: boolean = true;
   @Transform(toBool) @IsBoolean() QUEUE_DASHBOARD_ENABLED: boolean = true;
+  /** bull-board without retry/remove/clean buttons; unset: on in production, off otherwise. */
+  @IsOptional() @Transform(toBool) @IsBoolean() QUEUE_DASHBOARD_READ_ONLY?: boolean;
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) METRICS_PORT: number = 0;
   @Transform(toInt) @IsInt() @Min(1) SHUTDOWN_DRAIN_TIMEOUT_SECONDS: number = 25;
 
