@@ -20,6 +20,7 @@ import { JobProducer } from '../core/queue/job-producer.service.js';
 import { StepRegistry } from '../core/steps/step-registry.service.js';
 import { requestTraceId } from '../core/trace/trace.middleware.js';
 import { CronTriggerDto, InvokeDto } from './console.dto.js';
+import { resolveCronFunctionId } from './cron-alias.js';
 import { EntityStatusService } from './entity-status.service.js';
 import { QueueConsoleService } from './queue-console.service.js';
 
@@ -47,8 +48,14 @@ export class ConsoleController {
   @Post('cron/trigger')
   @HttpCode(202)
   @ApiOperation({ summary: 'Run a cron step now (on whichever worker takes the job)' })
-  trigger(@Body() body: CronTriggerDto) {
-    return this.cron.trigger(body.function_id);
+  async trigger(@Body() body: CronTriggerDto) {
+    const resolved = resolveCronFunctionId(
+      body.function_id,
+      this.registry.entries().map((e) => ({ functionId: e.functionId, name: e.definition.name })),
+    );
+    if (resolved.kind === 'unknown') throw new NotFoundException(resolved.message);
+    const answer = await this.cron.trigger(resolved.functionId);
+    return resolved.kind === 'alias' ? { ...answer, alias_of: body.function_id } : answer;
   }
 
   @Post('invoke')

@@ -4,10 +4,12 @@ import { IsObject, IsOptional, IsString, Matches } from 'class-validator';
 export class CronTriggerDto {
   @ApiProperty({
     example: 'vmh-beteiligte-sync-check',
-    description: 'A cron step from GET /_console/functions',
+    description:
+      "A cron step from GET /_console/functions, or the old hub's id of it " +
+      '(`steps::VMH Beteiligte Sync Cron::trigger::0`)',
   })
   @IsString()
-  @Matches(/^[a-z0-9-]{1,100}$/)
+  @Matches(/^(?:[a-z0-9-]{1,100}|steps::[^:]{1,100}::trigger::\d{1,3})$/)
   function_id!: string;
 }
 
