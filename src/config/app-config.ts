@@ -31,6 +31,7 @@ export class AppConfig {
     queueDashboardEnabled: boolean;
     queueDashboardReadOnly: boolean;
     metricsPort: number;
+    metricsHost: string;
   };
   readonly shutdownDrainMs: number;
   readonly opsApiKey: string;
@@ -52,6 +53,8 @@ export class AppConfig {
    */
   readonly sync: { mode: 'live' | 'shadow'; shadowLogKey: string; shadowLogMaxEntries: number };
   readonly webhook: { secrets: Map<string, string> };
+  /** ALLOW_UNSIGNED_WEBHOOKS: production starts without webhook secrets only with this (loudly). */
+  readonly allowUnsignedWebhooks: boolean;
   readonly espocrm: {
     baseUrl: string;
     apiKey: string;
@@ -77,6 +80,7 @@ export class AppConfig {
     allowedPrefixes: string[];
     rateLimitPerMinute: number;
     timeoutMs: number;
+    maxResponseBytes: number;
   };
   readonly xai: {
     apiBaseUrl: string;
@@ -119,10 +123,12 @@ export class AppConfig {
       level: e.LOG_LEVEL,
     };
     this.http = {
-      swaggerEnabled: e.SWAGGER_ENABLED,
-      queueDashboardEnabled: e.QUEUE_DASHBOARD_ENABLED,
+      // Off in production unless asked for: both describe or show the hub's inside.
+      swaggerEnabled: e.SWAGGER_ENABLED ?? e.NODE_ENV !== 'production',
+      queueDashboardEnabled: e.QUEUE_DASHBOARD_ENABLED ?? e.NODE_ENV !== 'production',
       queueDashboardReadOnly: e.QUEUE_DASHBOARD_READ_ONLY ?? e.NODE_ENV === 'production',
       metricsPort: e.METRICS_PORT,
+      metricsHost: e.METRICS_HOST,
     };
     this.shutdownDrainMs = e.SHUTDOWN_DRAIN_TIMEOUT_SECONDS * 1000;
     this.opsApiKey = e.OPS_API_KEY;
@@ -149,6 +155,7 @@ export class AppConfig {
       shadowLogMaxEntries: e.SHADOW_LOG_MAX_ENTRIES,
     };
     this.webhook = { secrets: parseWebhookSecrets(e.ESPOCRM_WEBHOOK_SECRETS) };
+    this.allowUnsignedWebhooks = e.ALLOW_UNSIGNED_WEBHOOKS;
     this.espocrm = {
       baseUrl: e.ESPOCRM_API_BASE_URL.replace(/\/+$/, ''),
       apiKey: e.ESPOCRM_API_KEY,
@@ -174,6 +181,7 @@ export class AppConfig {
       allowedPrefixes: list(e.PROXY_ALLOWED_PREFIXES),
       rateLimitPerMinute: e.PROXY_RATE_LIMIT_PER_MINUTE,
       timeoutMs: e.PROXY_TIMEOUT_SECONDS * 1000,
+      maxResponseBytes: e.PROXY_MAX_RESPONSE_BYTES,
     };
     this.xai = {
       apiBaseUrl: e.XAI_API_BASE_URL.replace(/\/+$/, ''),

@@ -40,11 +40,14 @@ export class EnvironmentVariables {
   @IsOptional() @IsIn(['all', 'api', 'worker']) APP_ROLE: 'all' | 'api' | 'worker' = 'all';
   @IsOptional() @IsIn(['json', 'pretty']) LOG_FORMAT?: 'json' | 'pretty';
   @IsOptional() @IsIn(['debug', 'verbose', 'log', 'warn', 'error']) LOG_LEVEL: string = 'log';
-  @Transform(toBool) @IsBoolean() SWAGGER_ENABLED: boolean = true;
-  @Transform(toBool) @IsBoolean() QUEUE_DASHBOARD_ENABLED: boolean = true;
+  /** Unset: on outside production, off in production (app-config.ts). */
+  @IsOptional() @Transform(toBool) @IsBoolean() SWAGGER_ENABLED?: boolean;
+  @IsOptional() @Transform(toBool) @IsBoolean() QUEUE_DASHBOARD_ENABLED?: boolean;
   /** bull-board without retry/remove/clean buttons; unset: on in production, off otherwise. */
   @IsOptional() @Transform(toBool) @IsBoolean() QUEUE_DASHBOARD_READ_ONLY?: boolean;
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) METRICS_PORT: number = 0;
+  /** Interface of METRICS_PORT (its /metrics has no key): loopback unless opened on purpose. */
+  @IsString() @IsNotEmpty() METRICS_HOST: string = '127.0.0.1';
   @Transform(toInt) @IsInt() @Min(1) SHUTDOWN_DRAIN_TIMEOUT_SECONDS: number = 25;
 
   // --- credentials for the hub's own endpoints ------------------------------
@@ -55,6 +58,8 @@ export class EnvironmentVariables {
     message: 'ESPOCRM_WEBHOOK_SECRETS must be webhookId:secret pairs, comma-separated',
   })
   ESPOCRM_WEBHOOK_SECRETS?: string;
+  /** Production refuses to start without webhook secrets unless this says so (production-rules.ts). */
+  @Transform(toBool) @IsBoolean() ALLOW_UNSIGNED_WEBHOOKS: boolean = false;
 
   // --- Redis ------------------------------------------------------------------
   @IsString() @IsNotEmpty() REDIS_HOST: string = '127.0.0.1';
@@ -106,6 +111,8 @@ export class EnvironmentVariables {
   @IsOptional() @IsString() PROXY_ALLOWED_PREFIXES: string = '';
   @Transform(toInt) @IsInt() @Min(1) PROXY_RATE_LIMIT_PER_MINUTE: number = 600;
   @Transform(toInt) @IsInt() @Min(1) PROXY_TIMEOUT_SECONDS: number = 30;
+  /** Largest Advoware answer the proxy passes on (JSON is buffered up to it, other types stream). */
+  @Transform(toInt) @IsInt() @Min(1024) PROXY_MAX_RESPONSE_BYTES: number = 20 * 1024 * 1024;
 
   // --- xAI ----------------------------------------------------------------------
   @IsUrl(urlOpts) XAI_API_BASE_URL: string = 'https://api.x.ai';

@@ -1,18 +1,21 @@
-import { Redis } from 'ioredis';
-import { REGISTERED_QUEUES } from '../../src/core/queue/queue-names.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   ADVOWARE_TOKEN_PATH,
   type AdvowareFake,
   startAdvowareFake,
 } from '../fakes/advoware/advoware.fake.js';
 import { TEST_SECRETS, testEnv } from '../support/test-env.js';
+import { CHAOS_SECRETS, testSecretNeedles } from './support/chaos-stack.js';
 import { reportFigures, scenarioDir, secondsSince } from './support/chaos-run.js';
-import { startInProcessHub, type InProcessHub } from './support/scenario-kit.js';
+import { startPrivateRedis, type PrivateRedis } from './support/private-redis.js';
+import { jobKeys, startInProcessHub, type InProcessHub } from './support/scenario-kit.js';
 
 /**
  * Scenario 6: generated malformed webhook bodies and proxy SSRF variants. Every one
  * must get a 4xx, none may put a job into Redis or reach Advoware, and the process
- * must stay up.
+ * must stay up. The hub has a Redis of its own, so "no job" counts every job hash in
+ * it, whatever its id, and the debug log joins scenario 8's scan.
  */
 const WEBHOOKS = [
   '/vmh/webhook/beteiligte/create',
@@ -141,27 +144,36 @@ function generate(seed: number): BadBody[] {
 }
 
 describe('scenario 6: bad input', () => {
-  const dir = scenarioDir('06-bad-input');
+  const dir = scenarioDir('6-bad-input');
   const seed = Number(process.env.CHAOS_SEED ?? 6006);
   let hub: InProcessHub;
   let advoware: AdvowareFake;
-  const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+  let redis: PrivateRedis;
 
   beforeAll(async () => {
     advoware = await startAdvowareFake();
+    redis = await startPrivateRedis({ password: CHAOS_SECRETS.REDIS_PASSWORD });
     hub = await startInProcessHub(
       testEnv(
         { advoware: advoware.url, advowareAuth: `${advoware.url}${ADVOWARE_TOKEN_PATH}` },
-        { APP_ROLE: 'api', PROXY_RATE_LIMIT_PER_MINUTE: '100000' },
+        {
+          APP_ROLE: 'api',
+          PROXY_RATE_LIMIT_PER_MINUTE: '100000',
+          REDIS_PORT: String(redis.port),
+          REDIS_PASSWORD: CHAOS_SECRETS.REDIS_PASSWORD,
+          LOG_LEVEL: 'debug',
+          LOG_FORMAT: 'json',
+        },
       ),
       dir,
       'hub',
     );
   });
   afterAll(async () => {
-    await hub.close();
-    await advoware.close();
-    redis.disconnect();
+    writeFileSync(join(dir, 'needles.json'), JSON.stringify(testSecretNeedles()));
+    await hub?.close();
+    await advoware?.close();
+    await redis?.stop();
   });
 
   it(`answers every malformed body 4xx, enqueues nothing and stays up (seed ${seed})`, async () => {
@@ -186,12 +198,8 @@ describe('scenario 6: bad input', () => {
     expect(wrong).toEqual([]);
 
     const prefix = hub.config.queue.prefix;
-    let jobs = 0;
-    for (const name of REGISTERED_QUEUES) {
-      const ids = await redis.keys(`${prefix}:${name}:[0-9]*`);
-      jobs += ids.length;
-    }
-    const dedupeKeys = (await redis.keys(`${prefix}:dedupe:*`)).length;
+    const jobs = (await jobKeys(redis.client, prefix)).length;
+    const dedupeKeys = (await redis.client.keys(`${prefix}:dedupe:*`)).length;
     expect(jobs).toBe(0);
     expect(dedupeKeys).toBe(0);
     expect((await fetch(`${hub.url}/health/live`)).status).toBe(200);

@@ -1,7 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { signEspoWebhook } from '../../src/core/webhook/espo-signature.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { signEspoWebhook, signEspoWebhookLegacy } from '../../src/core/webhook/espo-signature.js';
 import { TEST_SECRETS, testEnv } from '../support/test-env.js';
+import { CHAOS_SECRETS, testSecretNeedles } from './support/chaos-stack.js';
 import { reportFigures, scenarioDir, secondsSince } from './support/chaos-run.js';
+import { startPrivateRedis, type PrivateRedis } from './support/private-redis.js';
 import { startInProcessHub, type InProcessHub } from './support/scenario-kit.js';
 
 /**
@@ -36,13 +40,22 @@ const CONSOLE = [
 ] as const;
 
 describe('scenario 7: auth', () => {
-  const dir = scenarioDir('07-auth');
+  const dir = scenarioDir('7-auth');
   const secrets = 'wh-beteiligte:s3cret-beteiligte-hook,wh-dokumente:s3cret-dokumente-hook';
   let hub: InProcessHub;
   let closed: InProcessHub;
+  let redis: PrivateRedis;
 
   beforeAll(async () => {
-    const base = { APP_ROLE: 'api', ESPOCRM_WEBHOOK_SECRETS: secrets };
+    redis = await startPrivateRedis({ password: CHAOS_SECRETS.REDIS_PASSWORD });
+    const base = {
+      APP_ROLE: 'api',
+      ESPOCRM_WEBHOOK_SECRETS: secrets,
+      REDIS_PORT: String(redis.port),
+      REDIS_PASSWORD: CHAOS_SECRETS.REDIS_PASSWORD,
+      LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'json',
+    };
     hub = await startInProcessHub(testEnv({}, base), dir, 'hub');
     closed = await startInProcessHub(
       testEnv({}, { ...base, SWAGGER_ENABLED: 'false', QUEUE_DASHBOARD_ENABLED: 'false' }),
@@ -51,8 +64,18 @@ describe('scenario 7: auth', () => {
     );
   });
   afterAll(async () => {
-    await hub.close();
-    await closed.close();
+    writeFileSync(
+      join(dir, 'needles.json'),
+      JSON.stringify(
+        testSecretNeedles([
+          { name: 'webhook secret wh-beteiligte', value: 's3cret-beteiligte-hook' },
+          { name: 'webhook secret wh-dokumente', value: 's3cret-dokumente-hook' },
+        ]),
+      ),
+    );
+    await hub?.close();
+    await closed?.close();
+    await redis?.stop();
   });
 
   it('refuses what it must and lets in what it may', async () => {
@@ -105,15 +128,31 @@ describe('scenario 7: auth', () => {
         webhookChecks += 1;
         await expectStatus(`${route} ${label}`, post(route, raw, sig), 401);
       }
-      // The legacy X-Signature (raw binary digest) alone is not accepted: it names no webhook.
-      const legacy = createHmac('sha256', 's3cret-beteiligte-hook').update(raw).digest('binary');
+      // A bare digest in X-Signature names no webhook: refused. EspoCRM's legacy form
+      // (base64(webhookId + ":" + raw digest), all EspoCRM before 9.0 sends) is accepted
+      // alone, and refused with a wrong secret.
+      const bare = createHmac('sha256', 's3cret-beteiligte-hook').update(raw).digest();
       webhookChecks += 1;
       await expectStatus(
-        `${route} legacy header only`,
+        `${route} bare digest in X-Signature`,
+        post(route, raw, undefined, { 'X-Signature': bare.toString('base64') }),
+        401,
+      );
+      webhookChecks += 1;
+      await expectStatus(
+        `${route} legacy X-Signature, wrong secret`,
         post(route, raw, undefined, {
-          'X-Signature': Buffer.from(legacy, 'binary').toString('base64'),
+          'X-Signature': signEspoWebhookLegacy('wh-beteiligte', 'guessed', raw),
         }),
         401,
+      );
+      webhookChecks += 1;
+      await expectStatus(
+        `${route} legacy X-Signature only (EspoCRM 8.x)`,
+        post(route, raw, undefined, {
+          'X-Signature': signEspoWebhookLegacy('wh-beteiligte', 's3cret-beteiligte-hook', raw),
+        }),
+        200,
       );
       webhookChecks += 1;
       await expectStatus(`${route} signed`, post(route, raw, good), 200);

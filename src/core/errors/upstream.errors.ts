@@ -21,6 +21,9 @@ export abstract class UpstreamError extends Error {
   readonly reason?: string;
   readonly retryAfterMs?: number;
   readonly body?: unknown;
+  /** The call that failed (path without query), so a caller can tell which of its calls it was. */
+  readonly method?: string;
+  readonly path?: string;
 
   constructor(
     readonly system: UpstreamSystem,
@@ -33,6 +36,8 @@ export abstract class UpstreamError extends Error {
     this.reason = details.reason;
     this.retryAfterMs = details.retryAfterMs;
     this.body = details.body;
+    this.method = details.method;
+    this.path = details.path;
   }
 }
 

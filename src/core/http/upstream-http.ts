@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import axios, {
   AxiosError,
@@ -6,6 +7,7 @@ import axios, {
   type AxiosResponse,
 } from 'axios';
 import {
+  PermanentUpstreamError,
   TransientUpstreamError,
   type UpstreamError,
   type UpstreamSystem,
@@ -28,17 +30,60 @@ export interface UpstreamHttpOptions {
   routeOf?: (path: string) => string;
   /** Never shadowed in SYNC_MODE=shadow: authentication (Advoware's token POST). */
   shadowExempt?: boolean;
+  /** Largest answer body read into memory; default per system (DEFAULT_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
 }
 
-/** Ids (hex, digits, uuids, `file_…`) replaced by `:id`, so metric labels stay few. */
+const MB = 1024 * 1024;
+
+/**
+ * Answers larger than this are refused instead of buffered (axios' default is
+ * unlimited: one huge answer could take the heap of a 192 MB process). JSON answers
+ * of these systems are lists of at most a few hundred records; file downloads
+ * stream with their own limits (EspoCRM attachments, the proxy).
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES: Record<UpstreamSystem, number> = {
+  espocrm: 16 * MB,
+  advoware: 32 * MB, // a year of Termine of a busy kuerzel is a few MB
+  xai: 16 * MB,
+  google: 16 * MB,
+  redis: 16 * MB,
+};
+/** Request bodies the hub itself builds; the largest is an xAI upload (50 MB file plus form framing). */
+export const MAX_REQUEST_BYTES = 64 * MB;
+/**
+ * Backstop for streamed answers (EspoCRM attachments, proxied documents): their
+ * readers enforce their own, smaller limits while the bytes arrive.
+ */
+export const MAX_STREAM_BYTES = 64 * MB;
+/** Error bodies read from a streamed answer: enough for any reason text, never a whole file. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** Per-call label instead of the path template, e.g. `proxy` for caller-chosen paths. */
+export interface MetricRouteConfig {
+  metricRoute?: string;
+}
+
+const MAX_LABEL_SEGMENTS = 6;
+const ID_SEGMENT = /^[0-9]+$|^[0-9a-f]{8,}$|^[a-z]+_[0-9a-f-]{8,}$|^[0-9a-f-]{36}$/i;
+/** A resource name a client writes into its code: a word, maybe versioned (`v1`, `advonet`, `Beteiligte`). */
+const NAME_SEGMENT = /^[A-Za-z][A-Za-z_-]{0,39}$|^v[0-9]{1,2}$/;
+
+/**
+ * The metric label of an upstream path: ids (hex, digits, uuids, `file_…`) and any
+ * segment that is not a plain resource name become `:id`, and the depth is capped,
+ * so labels stay few whatever a path holds (an email as calendar id, a file name).
+ */
 export function defaultRouteOf(path: string): string {
-  return path
+  const segments = path
     .split('?')[0]
     .split('/')
-    .map((seg) =>
-      /^[0-9]+$|^[0-9a-f]{8,}$|^[a-z]+_[0-9a-f-]{8,}$|^[0-9a-f-]{36}$/i.test(seg) ? ':id' : seg,
-    )
-    .join('/');
+    .map((seg) => (seg === '' || (NAME_SEGMENT.test(seg) && !ID_SEGMENT.test(seg)) ? seg : ':id'));
+  if (segments.length > MAX_LABEL_SEGMENTS) {
+    segments.length = MAX_LABEL_SEGMENTS;
+    segments.push('…');
+  }
+  return segments.join('/');
 }
 
 /**
@@ -48,14 +93,18 @@ export function defaultRouteOf(path: string): string {
  */
 export function createUpstreamHttp(options: UpstreamHttpOptions): AxiosInstance {
   const logger = new Logger(`${options.system}-http`);
+  const jsonLimit = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES[options.system];
   const instance = axios.create({
     baseURL: options.baseURL,
     timeout: options.timeoutMs,
     headers: options.headers,
     // Status handling is ours: every non-2xx becomes a typed error below.
     validateStatus: (s) => s >= 200 && s < 300,
-    maxBodyLength: Infinity,
-    maxContentLength: Infinity,
+    maxBodyLength: MAX_REQUEST_BYTES,
+    maxContentLength: jsonLimit,
+    // Never follow: a redirect would carry X-Api-Key / Authorization to whatever host it
+    // names. A 3xx is an error like any other non-2xx.
+    maxRedirects: 0,
   });
   const routeOf = options.routeOf ?? defaultRouteOf;
 
@@ -66,6 +115,11 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): AxiosInstance 
 
   instance.interceptors.request.use((config) => {
     (config as AxiosRequestConfig & { startedAt?: number }).startedAt = performance.now();
+    // A stream is not held in memory by axios; unless the call names its own limit it
+    // gets the larger backstop, and its reader decides.
+    if (config.responseType === 'stream' && config.maxContentLength === jsonLimit) {
+      config.maxContentLength = MAX_STREAM_BYTES;
+    }
     return config;
   });
 
@@ -75,7 +129,9 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): AxiosInstance 
       ?.startedAt;
     const seconds = startedAt ? (performance.now() - startedAt) / 1000 : 0;
     const method = (config?.method ?? 'get').toUpperCase();
-    const route = routeOf(config?.url ?? '');
+    const route =
+      (config as (AxiosRequestConfig & MetricRouteConfig) | undefined)?.metricRoute ??
+      routeOf(config?.url ?? '');
     options.metrics.upstream.observe(
       { system: options.system, route, method, status: String(status) },
       seconds,
@@ -88,10 +144,15 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): AxiosInstance 
       observe(response.config, response.status);
       return response;
     },
-    (err: unknown) => {
+    async (err: unknown) => {
       if (isShadowStop(err)) return Promise.reject(err); // shadow mode: not an upstream answer
       const ax = err as AxiosError;
       observe(ax.config, ax.response?.status ?? ax.code ?? 'error');
+      // A streamed call's error body is a stream: read a bounded head of it so the
+      // error carries a readable reason (and the socket is released).
+      if (ax.response && isReadable(ax.response.data)) {
+        ax.response.data = await readHead(ax.response.data, MAX_ERROR_BODY_BYTES);
+      }
       return Promise.reject(toUpstreamError(options, ax));
     },
   );
@@ -114,6 +175,14 @@ export function toUpstreamError(
       body: err.response.data,
       retryAfterMs: parseRetryAfter(err.response.headers?.['retry-after']),
     });
+  }
+  if (err.code === AxiosError.ERR_BAD_RESPONSE && /maxContentLength/.test(err.message)) {
+    // The same call would get the same answer: not worth a retry.
+    return new PermanentUpstreamError(
+      options.system,
+      `${options.system} answer on ${method} ${path} too large (${err.message})`,
+      { method, path, reason: 'answer too large' },
+    );
   }
   // No answer: timeout, refused, reset. The request may or may not have reached the
   // upstream, which is why every create in the hub looks for its reference first.
@@ -149,4 +218,31 @@ function reasonFromBody(data: unknown): string | undefined {
   }
   if (typeof d.message === 'string') return d.message;
   return JSON.stringify(data).slice(0, 300);
+}
+
+function isReadable(data: unknown): data is Readable {
+  return data instanceof Readable;
+}
+
+/** Up to `limit` bytes of a stream, then the stream is destroyed. */
+export function readHead(stream: Readable, limit: number): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      stream.removeAllListeners('data');
+      resolve(Buffer.concat(chunks).subarray(0, limit));
+    };
+    stream.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= limit) {
+        stream.destroy();
+        done();
+      }
+    });
+    stream.once('end', done);
+    stream.once('error', done);
+    stream.once('close', done);
+  });
 }

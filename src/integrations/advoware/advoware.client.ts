@@ -372,6 +372,8 @@ export class AdvowareClient {
         responseType: opts.responseType ?? 'json',
         timeout: opts.timeoutMs,
         allowAbsoluteUrls: false,
+        ...(opts.maxResponseBytes === undefined ? {} : { maxContentLength: opts.maxResponseBytes }),
+        ...(opts.metricRoute === undefined ? {} : { metricRoute: opts.metricRoute }),
         headers: {
           Authorization: `Bearer ${token}`,
           Accept: 'application/json, */*',

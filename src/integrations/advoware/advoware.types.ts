@@ -9,7 +9,11 @@ export type AdvowareMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export interface AdvowareRequestOptions {
   query?: URLSearchParams | Record<string, string | string[]>;
   body?: unknown;
-  responseType?: 'json' | 'arraybuffer';
+  responseType?: 'json' | 'arraybuffer' | 'stream';
+  /** Largest answer accepted (default: the Advoware client's JSON limit). */
+  maxResponseBytes?: number;
+  /** Metric label instead of the path template (`proxy`: the caller chose the path). */
+  metricRoute?: string;
   timeoutMs?: number;
   /** In-call attempts for idempotent methods (default 3); POST is always sent once. */
   attempts?: number;

@@ -1,12 +1,4 @@
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,11 +13,35 @@ export const RUN_DIR = join(
   'chaos',
 );
 
-/** A fresh directory for one scenario's files (the previous run's are removed). */
+export interface ChaosRun {
+  /** Written by the sequencer (scenario-order.js) when Jest starts the suite. */
+  id: string;
+  startedAt: string;
+  /** Scenario numbers of the files in this run. */
+  scenarios: number[];
+}
+
+/** The run Jest is executing now; `undefined` outside `npm run test:chaos`. */
+export function currentRun(): ChaosRun | undefined {
+  const file = join(RUN_DIR, 'run.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ChaosRun) : undefined;
+}
+
+/** The id a scenario stamped its folder with (`run-id`), or undefined for an unstamped one. */
+export function runIdOf(dir: string): string | undefined {
+  const file = join(dir, 'run-id');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
+/**
+ * A fresh directory for one scenario's files (the previous run's are removed),
+ * stamped with this run's id so scenario 8 can tell its folders from older ones.
+ */
 export function scenarioDir(id: string): string {
   const dir = join(RUN_DIR, id);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'run-id'), currentRun()?.id ?? 'no-run');
   return dir;
 }
 
@@ -51,19 +67,24 @@ export const TABLE_HEADER = '| # | scenario | figures | time |\n|---|---|---|---
  */
 export function reportFigures(f: Figures): void {
   mkdirSync(RUN_DIR, { recursive: true });
-  writeFileSync(join(RUN_DIR, `figures-${f.n}.json`), JSON.stringify(f));
+  writeFileSync(
+    join(RUN_DIR, `figures-${f.n}.json`),
+    JSON.stringify({ ...f, runId: currentRun()?.id }),
+  );
   process.stdout.write(`\nCHAOS ${tableRow(f)}\n`);
 }
 
-/** Figures of every scenario that reported during this process's run, by number. */
+/** Figures of every scenario that reported during this run, by number. */
 export function figuresOfThisRun(): Figures[] {
-  const started = Date.now() - process.uptime() * 1000;
-  if (!existsSync(RUN_DIR)) return [];
+  const runId = currentRun()?.id;
+  if (!existsSync(RUN_DIR) || !runId) return [];
   return readdirSync(RUN_DIR)
     .filter((name) => /^figures-\d+\.json$/.test(name))
-    .map((name) => join(RUN_DIR, name))
-    .filter((path) => statSync(path).mtimeMs >= started)
-    .map((path) => JSON.parse(readFileSync(path, 'utf8')) as Figures)
+    .map(
+      (name) =>
+        JSON.parse(readFileSync(join(RUN_DIR, name), 'utf8')) as Figures & { runId?: string },
+    )
+    .filter((f) => f.runId === runId)
     .sort((a, b) => a.n - b.n);
 }
 

@@ -12,7 +12,7 @@ import {
   type GoogleTestCredentials,
 } from '../../fakes/google-calendar/google-credentials.js';
 import { startXaiFake, type XaiFake } from '../../fakes/xai/xai.fake.js';
-import { testEnv } from '../../support/test-env.js';
+import { TEST_SECRETS, testEnv } from '../../support/test-env.js';
 
 /**
  * Every secret the hub is configured with, set to a value that appears nowhere else,
@@ -145,7 +145,10 @@ export function postSigned(url: string, body: unknown | Buffer): Promise<Respons
 
 /**
  * What must never appear in a log: every configured secret, the Advoware key's
- * decoded bytes, and each line of the Google private key (a partial key is a leak too).
+ * decoded bytes, each line of the Google private key (a partial key is a leak too),
+ * and every access token the fakes issued or were shown (Google's and Advoware's
+ * OAuth tokens; a hub that logs a token leaks a credential). Call it after the run,
+ * so the tokens issued during it are known.
  */
 export function secretNeedles(stack: ChaosStack): Array<{ name: string; value: string }> {
   const needles = Object.entries(CHAOS_SECRETS).map(([name, value]) => ({ name, value }));
@@ -157,5 +160,30 @@ export function secretNeedles(stack: ChaosStack): Array<{ name: string; value: s
     .forEach((line, i) =>
       needles.push({ name: `GOOGLE_SERVICE_ACCOUNT_PRIVATE_KEY line ${i + 1}`, value: line }),
     );
+  for (const fake of [stack.google, stack.advoware, stack.espocrm, stack.xai]) {
+    for (const value of fake.issuedTokens()) {
+      // The configured keys are needles already; what is left are tokens the fakes issued.
+      if (needles.some((n) => n.value === value)) continue;
+      needles.push({ name: `${fake.name} access token`, value });
+    }
+  }
   return needles;
+}
+
+/**
+ * The needles of a scenario that runs on `testEnv` (6, 7): the test secrets, the
+ * Advoware key's decoded bytes, the private Redis' password and what the scenario adds.
+ */
+export function testSecretNeedles(
+  extra: Array<{ name: string; value: string }> = [],
+): Array<{ name: string; value: string }> {
+  const needles = Object.entries(TEST_SECRETS).flatMap(([name, value]) =>
+    value.split(',').map((v) => ({ name, value: v })),
+  );
+  needles.push({
+    name: 'ADVOWARE_API_KEY (decoded)',
+    value: Buffer.from(TEST_SECRETS.ADVOWARE_API_KEY, 'base64').toString('utf8'),
+  });
+  needles.push({ name: 'REDIS_PASSWORD', value: CHAOS_SECRETS.REDIS_PASSWORD });
+  return [...needles, ...extra];
 }

@@ -118,6 +118,25 @@ export async function queueState(redis: Redis, prefix: string): Promise<QueueSta
 }
 
 /**
+ * Every Bull job under `prefix`, whatever its id (a counter, a UUID, a step and tick
+ * time): a job is a hash with `data` and `timestamp`, which no queue-level key has.
+ */
+export async function jobKeys(redis: Redis, prefix: string): Promise<string[]> {
+  const jobs: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    for (const k of keys) {
+      if ((await redis.type(k)) !== 'hash') continue;
+      const [data, timestamp] = await redis.hmget(k, 'data', 'timestamp');
+      if (data !== null && timestamp !== null) jobs.push(k);
+    }
+  } while (cursor !== '0');
+  return jobs;
+}
+
+/**
  * Waits until no job waits or runs, several polls in a row. Delayed jobs are
  * allowed: the pending checks after a deferral wait out the lock TTL and then
  * find nothing to do.

@@ -56,6 +56,12 @@ export interface FaultRule {
   /** For status faults: whether the route's effect still happens (a lost answer). */
   applyThenFail?: boolean;
   /**
+   * Holds each matching request until this settles, then serves it as usual (in-process
+   * only, not through the control API): a test orders two concurrent runs by the event
+   * it waits for instead of by a latency it hopes is long enough.
+   */
+  hold?: Promise<unknown>;
+  /**
    * Several statuses from one rule, each at its own rate (the rates sum to at most 1);
    * one draw per request picks at most one, so "20 % 5xx and 10 % 429" on `*` is one rule.
    */
@@ -96,6 +102,11 @@ export abstract class FakeServer {
   readonly name: string;
   private readonly logBodies: boolean;
   private readonly sockets = new Set<import('node:net').Socket>();
+  /** The draws of the fault injection; `Math.random` until a test seeds it. */
+  private random: () => number = Math.random;
+  private drawSeed?: number;
+  /** Every `access_token` this fake answered and every bearer token it was sent. */
+  private readonly seenTokens = new Set<string>();
 
   protected constructor(options: FakeOptions) {
     this.name = options.name;
@@ -155,6 +166,31 @@ export abstract class FakeServer {
     this.faults = rules.map((r) => ({ ...r }));
   }
 
+  /**
+   * Seeds the fault draws (drop, timeout, status) so a failure can be replayed: the
+   * same seed gives the same sequence of draws. The draws are taken in the order the
+   * requests arrive, so with concurrent clients a replay repeats the faults' pattern
+   * and rates, not necessarily which request met which fault.
+   */
+  seedFaults(seed: number): void {
+    this.drawSeed = seed;
+    this.random = seededRandom(seed);
+  }
+
+  /** The seed of the fault draws, or undefined while they use `Math.random`. */
+  get faultSeed(): number | undefined {
+    return this.drawSeed;
+  }
+
+  /**
+   * Credentials this fake handed out or was shown: each `access_token` in an answer
+   * (the OAuth token endpoints) and each `Authorization: Bearer` value received. The
+   * secret scan searches the logs for them, as for the configured secrets.
+   */
+  issuedTokens(): string[] {
+    return [...this.seenTokens];
+  }
+
   clearLog(): void {
     this.requests = [];
   }
@@ -183,6 +219,8 @@ export abstract class FakeServer {
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname;
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (bearer) this.seenTokens.add(bearer);
 
     if (path.startsWith('/__fake/')) return this.control(method, path, rawBody, res);
 
@@ -216,18 +254,19 @@ export abstract class FakeServer {
     };
 
     const fault = this.pickFault(method, template, path);
+    if (fault?.hold) await fault.hold;
     const latency = (fault?.latencyMs ?? 0) + this.latencyMs;
     if (latency > 0) await sleep(latency);
-    if (fault?.dropRate && Math.random() < fault.dropRate) {
+    if (fault?.dropRate && this.random() < fault.dropRate) {
       this.log(method, path, template, 0, url, body);
       req.socket.destroy();
       return;
     }
-    if (fault?.timeoutRate && Math.random() < fault.timeoutRate) {
+    if (fault?.timeoutRate && this.random() < fault.timeoutRate) {
       this.log(method, path, template, -1, url, body);
       return; // never answers; the socket is destroyed on close()
     }
-    const injected = fault ? drawStatus(fault) : undefined;
+    const injected = fault ? drawStatus(fault, this.random) : undefined;
     if (injected) {
       if (injected.applyThenFail && match) await match.route.handler(fake);
       const headers: Record<string, string> = {};
@@ -330,6 +369,8 @@ export abstract class FakeServer {
     body: unknown,
   ): void {
     this.log(method, path, template, answer.status, url, body);
+    const issued = (answer.body as { access_token?: unknown } | undefined)?.access_token;
+    if (typeof issued === 'string' && issued.length > 0) this.seenTokens.add(issued);
     const headers = { ...(answer.headers ?? {}) };
     if (answer.raw) {
       res.writeHead(answer.status, { 'Content-Type': 'application/octet-stream', ...headers });
@@ -382,10 +423,15 @@ export abstract class FakeServer {
         }
         return json(200, { ok: true });
       case 'GET /__fake/faults':
-        return json(200, { latencyMs: this.latencyMs, faults: this.faults });
+        return json(200, {
+          latencyMs: this.latencyMs,
+          seed: this.drawSeed ?? null,
+          faults: this.faults,
+        });
       case 'POST /__fake/faults': {
-        const b = (body ?? {}) as { faults?: FaultRule[]; latencyMs?: number };
+        const b = (body ?? {}) as { faults?: FaultRule[]; latencyMs?: number; seed?: number };
         if (b.latencyMs !== undefined) this.latencyMs = b.latencyMs;
+        if (typeof b.seed === 'number') this.seedFaults(b.seed);
         this.setFaults(Array.isArray(b.faults) ? b.faults : []);
         return json(200, { ok: true });
       }
@@ -395,15 +441,15 @@ export abstract class FakeServer {
   }
 }
 
-function drawStatus(rule: FaultRule): StatusFault | undefined {
+function drawStatus(rule: FaultRule, random: () => number): StatusFault | undefined {
   if (rule.statusMix) {
-    let draw = Math.random();
+    let draw = random();
     for (const f of rule.statusMix) {
       if (draw < f.rate) return f;
       draw -= f.rate;
     }
   }
-  if (rule.status && Math.random() < (rule.rate ?? 1)) {
+  if (rule.status && random() < (rule.rate ?? 1)) {
     return {
       status: rule.status,
       rate: rule.rate ?? 1,
@@ -412,6 +458,18 @@ function drawStatus(rule: FaultRule): StatusFault | undefined {
     };
   }
   return undefined;
+}
+
+/** mulberry32: a small, fast PRNG whose whole state is the seed; [0, 1) like Math.random. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
 }
 
 export function sleep(ms: number): Promise<void> {
