@@ -37,8 +37,10 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
         )
         .catch(() => res.writeHead(500).end());
     });
-    await new Promise<void>((resolve) => this.server!.listen(port, resolve));
-    this.logger.log(`metrics on :${port}/metrics`);
+    // Loopback by default (METRICS_HOST): this port answers without a key.
+    const host = this.config.http.metricsHost;
+    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
+    this.logger.log(`metrics on ${host}:${port}/metrics`);
   }
 
   async onApplicationShutdown(): Promise<void> {
