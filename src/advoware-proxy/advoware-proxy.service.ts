@@ -255,6 +255,11 @@ function firstChunk(stream: Readable): Promise<Buffer | undefined> {
 function mapError(err: unknown): Answer {
   if (err instanceof ValidationError) return fail(400, err.message);
   if (err instanceof UpstreamError) {
+    if (err.status !== undefined && err.status >= 300 && err.status < 400) {
+      // Never followed (it would take the token along) and never passed on (the
+      // Location is Advoware's inside); an answer Advoware is not meant to give.
+      return fail(502, `Advoware answered a redirect (${err.status}); not followed`);
+    }
     if (err.status !== undefined) {
       const headers =
         err.status === 429 && err.retryAfterMs !== undefined
