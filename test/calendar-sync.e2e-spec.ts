@@ -79,6 +79,8 @@ describe('CalendarSync: Advoware ↔ Google (fakes, real Redis, full hub)', () =
           CALENDAR_ADVOWARE_WRITE_ALLOWED: 'true',
           CALENDAR_SYNC_CRON: '0 0 3 1 1 *',
           GOOGLE_RATE_LIMIT_PER_MINUTE: '100000',
+          // a refusal pauses the user until Google's window has room: 1 s, not a minute
+          GOOGLE_QUOTA_WINDOW_SECONDS: '1',
           GOOGLE_RETRY_BASE_MS: '20',
         },
       ),

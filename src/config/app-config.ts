@@ -96,6 +96,8 @@ export class AppConfig {
     serviceAccountEmail?: string;
     privateKey?: string;
     rateLimitPerMinute: number;
+    /** Google's per-user quota window (a minute); the limiter learns the quota per window. */
+    quotaWindowMs: number;
     timeoutMs: number;
     retryBaseMs: number;
   };
@@ -200,6 +202,7 @@ export class AppConfig {
       // Environment files cannot hold newlines comfortably; `\n` escapes are the convention.
       privateKey: e.GOOGLE_SERVICE_ACCOUNT_PRIVATE_KEY?.replace(/\\n/g, '\n'),
       rateLimitPerMinute: e.GOOGLE_RATE_LIMIT_PER_MINUTE,
+      quotaWindowMs: e.GOOGLE_QUOTA_WINDOW_SECONDS * 1000,
       timeoutMs: e.GOOGLE_API_TIMEOUT_SECONDS * 1000,
       retryBaseMs: e.GOOGLE_RETRY_BASE_MS,
     };

@@ -136,6 +136,8 @@ export class EnvironmentVariables {
   })
   GOOGLE_SERVICE_ACCOUNT_PRIVATE_KEY?: string;
   @Transform(toInt) @IsInt() @Min(1) GOOGLE_RATE_LIMIT_PER_MINUTE: number = 500;
+  /** Google counts its per-user quota per minute; only tests shorten the window. */
+  @Transform(toInt) @IsInt() @Min(1) GOOGLE_QUOTA_WINDOW_SECONDS: number = 60;
   @Transform(toInt) @IsInt() @Min(1) GOOGLE_API_TIMEOUT_SECONDS: number = 30;
   /** First in-call backoff step for rate-limit answers; doubles per attempt. */
   @Transform(toInt) @IsInt() @Min(1) GOOGLE_RETRY_BASE_MS: number = 1000;

@@ -530,6 +530,35 @@ describe('GoogleCalendarClient against the Google Calendar fake (googleapis over
       await expect(offline.listCalendars(ANNA)).rejects.toBeInstanceOf(TransientUpstreamError);
     });
 
+    it("slows one user down after Google's per-user quota refuses, waits instead of failing, and leaves others alone", async () => {
+      // configured 100 per 1 s window, Google allows 10: a burst of 10, then refusals
+      fake.setQuota({ perWindow: 10, windowMs: 1_000 });
+      try {
+        const adaptive = new GoogleCalendarClient(
+          configFor({ GOOGLE_RATE_LIMIT_PER_MINUTE: '6000', GOOGLE_QUOTA_WINDOW_SECONDS: '1' }),
+          new HubMetrics(),
+        );
+        const started = Date.now();
+        const results = await Promise.all(
+          Array.from({ length: 25 }, () => adaptive.listCalendars(ANNA)),
+        );
+        const took = Date.now() - started;
+        const bertStarted = Date.now();
+        await adaptive.listCalendars(BERT);
+        const bertTook = Date.now() - bertStarted;
+
+        expect(results).toHaveLength(25);
+        expect(fake.refused(ANNA)).toBeGreaterThan(0);
+        expect(fake.refused(ANNA)).toBeLessThanOrEqual(3);
+        expect(fake.refused(BERT)).toBe(0);
+        // 25 requests at 10 per second cannot finish in under 1.5 s
+        expect(took).toBeGreaterThanOrEqual(1_500);
+        expect(bertTook).toBeLessThan(500);
+      } finally {
+        fake.setQuota(undefined);
+      }
+    });
+
     it('keeps each employee under the per-user request budget without slowing down others', async () => {
       // 120/min: a burst of 12, then one request every ~0.55 s
       const limited = new GoogleCalendarClient(

@@ -27,6 +27,7 @@ import {
   type GoogleEvent,
   GoogleTokenError,
   type NewCalendar,
+  RATE_LIMIT_REASONS,
   SyncTokenExpiredError,
   type WriteOptions,
 } from './google-calendar.types.js';
@@ -35,6 +36,8 @@ const CALENDAR_SCOPE = 'https://www.googleapis.com/auth/calendar';
 /** gtoken posts the assertion here and nowhere else (it is a constant in gtoken 8). */
 const GOOGLE_TOKEN_ENDPOINT = 'https://oauth2.googleapis.com/token';
 const ATTEMPTS = 5;
+/** Quota refusals one call waits out before it counts as a failed attempt. */
+const THROTTLE_WAITS = 8;
 const DEFAULT_PAGE_SIZE = 1000;
 /** A runaway pageToken loop must end; 1000 pages of 1000 events is far beyond any calendar. */
 const MAX_PAGES = 1000;
@@ -56,10 +59,11 @@ type GoogleOp = keyof typeof HTTP_VERB;
 /**
  * The only door to Google Calendar. Speaks through `googleapis` with a service
  * account that impersonates each employee (domain-wide delegation), one API client
- * per employee. Every call passes the per-user limiter, is timed in
- * `hub_upstream_request_duration_seconds{system="google"}`, retries rate limits and
- * 5xx in-call with jittered backoff (gaxios' own retry is off, so each attempt is one
- * request and counted once) and fails with the hub's error classes only.
+ * per employee. Every call passes the per-user adaptive limiter, is timed in
+ * `hub_upstream_request_duration_seconds{system="google"}`, waits out quota refusals
+ * at the rate the limiter learnt from them, retries 5xx in-call with jittered backoff
+ * (gaxios' own retry is off, so each attempt is one request and counted once) and
+ * fails with the hub's error classes only.
  */
 @Injectable()
 export class GoogleCalendarClient {
@@ -73,7 +77,11 @@ export class GoogleCalendarClient {
     private readonly config: AppConfig,
     private readonly metrics: HubMetrics,
   ) {
-    this.limiter = new SubjectRateLimiter(config.google.rateLimitPerMinute);
+    this.limiter = new SubjectRateLimiter({
+      perMinute: config.google.rateLimitPerMinute,
+      windowMs: config.google.quotaWindowMs,
+      fallbackPauseMs: config.google.retryBaseMs,
+    });
     this.tokenUrls = [GOOGLE_TOKEN_ENDPOINT, new URL(config.google.tokenUrl).href];
   }
 
@@ -256,7 +264,7 @@ export class GoogleCalendarClient {
       async () => {
         for (;;) {
           try {
-            return await this.attempt(subject, op, fn);
+            return await this.paced(subject, op, fn);
           } catch (err) {
             if (
               reauthenticated ||
@@ -283,6 +291,25 @@ export class GoogleCalendarClient {
     );
   }
 
+  /**
+   * Sends again after a quota refusal, as often as Google keeps refusing (up to
+   * THROTTLE_WAITS): the limiter has cut the user's rate and paused them, so the
+   * next attempt waits in `acquire` instead of failing the job and hammering.
+   */
+  private async paced<T extends { status: number }>(
+    subject: string,
+    op: GoogleOp,
+    fn: (api: calendar_v3.Calendar) => Promise<T>,
+  ): Promise<T> {
+    for (let waits = 0; ; waits++) {
+      try {
+        return await this.attempt(subject, op, fn);
+      } catch (err) {
+        if (!isQuotaRefusal(err) || waits >= THROTTLE_WAITS) throw err;
+      }
+    }
+  }
+
   /** One HTTP request: limiter, metrics, error mapping. */
   private async attempt<T extends { status: number }>(
     subject: string,
@@ -290,7 +317,7 @@ export class GoogleCalendarClient {
     fn: (api: calendar_v3.Calendar) => Promise<T>,
   ): Promise<T> {
     const api = this.api(subject);
-    await this.limiter.acquire(subject);
+    const sentAt = await this.limiter.acquire(subject);
     const started = performance.now();
     const observe = (status: number | string) =>
       this.metrics.upstream.observe(
@@ -300,6 +327,7 @@ export class GoogleCalendarClient {
     try {
       const res = await fn(api);
       observe(res.status);
+      this.limiter.accepted(subject);
       return res;
     } catch (err) {
       const mapped = toGoogleUpstreamError(err, {
@@ -310,6 +338,14 @@ export class GoogleCalendarClient {
       observe(
         mapped instanceof UpstreamError ? (mapped.status ?? (mapped.reason || 'error')) : 'error',
       );
+      if (isQuotaRefusal(mapped)) {
+        const outcome = this.limiter.refused(subject, sentAt, mapped.retryAfterMs);
+        if (outcome !== 'same-episode')
+          this.logger.warn(
+            `google ${op} for ${subject}: quota refusal (${mapped.status} ${mapped.reason ?? ''}); ` +
+              `now ${Math.round(this.limiter.perMinute(subject))} requests/min (${outcome})`,
+          );
+      }
       throw mapped;
     }
   }
@@ -364,6 +400,12 @@ export class GoogleCalendarClient {
     jwt.transporter.interceptors.request.add(shadowGaxiosInterceptor(this.tokenUrls));
     return jwt;
   }
+}
+
+/** Google's "slow down": 429, or 403 with a quota reason (`RATE_LIMIT_REASONS`). */
+function isQuotaRefusal(err: unknown): err is UpstreamError {
+  if (!(err instanceof UpstreamError) || !err.transient) return false;
+  return err.status === 429 || (err.status === 403 && RATE_LIMIT_REASONS.has(err.reason ?? ''));
 }
 
 function assertSubject(subject: string): void {

@@ -1,62 +1,164 @@
-interface Bucket {
+import {
+  type AdaptiveSettings,
+  type AdaptiveState,
+  type RefusalOutcome,
+  bucketOf,
+  initialState,
+  onAccepted,
+  onRefused,
+} from './google-calendar.adaptive-rate.js';
+
+interface Subject {
+  state: AdaptiveState;
   tokens: number;
+  /** Last refill instant; in the future while the user is paused. */
   at: number;
+  /** Bumped when a pause discards the reservations made under the old rate. */
+  generation: number;
+  /** Answer times of accepted requests, oldest first, trimmed to one window. */
+  accepted: number[];
+}
+
+export interface RateLimiterOptions {
+  perMinute: number;
+  /** Google's quota window; 60 s as documented unless a test shortens it. */
+  windowMs?: number;
+  /** Pause after a refusal when nothing tells a better one. */
+  fallbackPauseMs?: number;
+  now?: () => number;
 }
 
 /**
- * A token bucket per impersonated user, because Google's quota is counted per user
- * (default 600 requests/minute). `reserve` takes a slot at once and answers how long
- * to wait before using it, so concurrent callers queue up fairly without a lock.
+ * A token bucket per impersonated user, because Google's quota is counted per user,
+ * whose rate adapts to Google's answers (`google-calendar.adaptive-rate.ts`): a
+ * refusal cuts the rate and pauses the user until the quota window has room, so the
+ * requests already queued wait instead of collecting more refusals.
  *
- * Burst and refill are chosen so that no 60-second window ever holds more than
- * `perMinute` requests: a burst of `capacity` plus `perMinute - capacity + 1` refills,
- * the last of which only lands when the window has already moved on. The bucket
- * lives in this process; several hub instances each get their own budget.
+ * The state lives in this process, not in Redis: every request passes it, and a
+ * Redis round trip per Google call would double the calendar sync's latency; the
+ * entity lock already keeps one employee's run on one worker at a time. The cost is
+ * that another worker (or a restart) learns a low quota again, with one round of
+ * refusals (at most the run's parallel writes).
  */
 export class SubjectRateLimiter {
-  readonly capacity: number;
-  readonly refillPerMs: number;
-  private readonly buckets = new Map<string, Bucket>();
+  readonly settings: AdaptiveSettings;
+  private readonly now: () => number;
+  private readonly subjects = new Map<string, Subject>();
 
-  constructor(
-    readonly perMinute: number,
-    private readonly now: () => number = Date.now,
-  ) {
+  constructor(options: RateLimiterOptions) {
+    const { perMinute } = options;
     if (!Number.isFinite(perMinute) || perMinute < 1)
       throw new RangeError(`perMinute must be >= 1, got ${perMinute}`);
-    this.capacity = Math.max(1, Math.floor(perMinute / 10));
-    this.refillPerMs = (perMinute - this.capacity + 1) / 60_000;
+    const windowMs = options.windowMs ?? 60_000;
+    this.settings = {
+      maxPerWindow: Math.max(1, (perMinute * windowMs) / 60_000),
+      windowMs,
+      fallbackPauseMs: Math.min(windowMs, options.fallbackPauseMs ?? 1000),
+    };
+    this.now = options.now ?? Date.now;
   }
 
-  /** Takes one request slot for the subject; resolves to the delay in ms before it may be sent. */
-  reserve(subject: string): number {
-    const t = this.now();
-    const bucket = this.buckets.get(subject) ?? { tokens: this.capacity, at: t };
-    bucket.tokens = Math.min(
-      this.capacity,
-      bucket.tokens + Math.max(0, t - bucket.at) * this.refillPerMs,
+  /** Takes one request slot for the subject; answers how long to wait before using it. */
+  reserve(subject: string): { delayMs: number; generation: number } {
+    const now = this.now();
+    const s = this.subject(subject, now);
+    const { capacity, refillPerMs } = bucketOf(s.state.perWindow, this.settings.windowMs);
+    const t = Math.max(now, s.at);
+    s.tokens = Math.min(capacity, s.tokens + (t - s.at) * refillPerMs);
+    s.at = t;
+    s.tokens -= 1;
+    if (this.subjects.size > 1000) this.forgetIdle(now);
+    const wait = s.tokens >= 0 ? 0 : Math.ceil(-s.tokens / refillPerMs);
+    return { delayMs: t - now + wait, generation: s.generation };
+  }
+
+  /**
+   * Waits until a slot for the subject is free and answers the send time to report
+   * back. A pause decided meanwhile sends the waiter back to the queue.
+   */
+  async acquire(subject: string): Promise<number> {
+    for (;;) {
+      const { delayMs, generation } = this.reserve(subject);
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (this.subjects.get(subject)?.generation === generation) return this.now();
+    }
+  }
+
+  /** Google accepted a request of the subject. */
+  accepted(subject: string): void {
+    const now = this.now();
+    const s = this.subject(subject, now);
+    s.accepted.push(now);
+    this.trim(s, now);
+    s.state = onAccepted(s.state, now, this.settings);
+  }
+
+  /** Google refused a request sent at `sentAt` for its quota. */
+  refused(subject: string, sentAt: number, retryAfterMs?: number): RefusalOutcome {
+    const now = this.now();
+    const s = this.subject(subject, now);
+    this.trim(s, now);
+    const { state, outcome } = onRefused(
+      s.state,
+      {
+        now,
+        sentAt,
+        retryAfterMs,
+        acceptedInWindow: s.accepted.length,
+        oldestAcceptedAt: s.accepted[0],
+      },
+      this.settings,
     );
-    bucket.at = t;
-    bucket.tokens -= 1;
-    this.buckets.set(subject, bucket);
-    if (this.buckets.size > 1000) this.forgetIdle(t);
-    return bucket.tokens >= 0 ? 0 : Math.ceil(-bucket.tokens / this.refillPerMs);
+    s.state = state;
+    if (outcome !== 'same-episode') {
+      // Reservations made at the old rate are void; the first request goes at the pause's end.
+      s.generation += 1;
+      s.at = Math.max(now, state.pausedUntil);
+      s.tokens = 1;
+    }
+    return outcome;
   }
 
-  /** Waits until a slot for the subject is free. */
-  async acquire(subject: string): Promise<void> {
-    const delay = this.reserve(subject);
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+  /** The subject's current rate in requests per minute (the configured one when unknown). */
+  perMinute(subject: string): number {
+    const perWindow = this.subjects.get(subject)?.state.perWindow ?? this.settings.maxPerWindow;
+    return (perWindow * 60_000) / this.settings.windowMs;
   }
 
-  /** Subjects currently tracked (a full bucket is the same as none). */
+  /** Subjects currently tracked. */
   get size(): number {
-    return this.buckets.size;
+    return this.subjects.size;
   }
 
-  private forgetIdle(t: number): void {
-    for (const [subject, b] of this.buckets) {
-      if (b.tokens + (t - b.at) * this.refillPerMs >= this.capacity) this.buckets.delete(subject);
+  private subject(subject: string, now: number): Subject {
+    let s = this.subjects.get(subject);
+    if (!s) {
+      const state = initialState(this.settings, now);
+      s = {
+        state,
+        tokens: bucketOf(state.perWindow, this.settings.windowMs).capacity,
+        at: now,
+        generation: 0,
+        accepted: [],
+      };
+      this.subjects.set(subject, s);
+    }
+    return s;
+  }
+
+  private trim(s: Subject, now: number): void {
+    const from = now - this.settings.windowMs;
+    let drop = 0;
+    while (drop < s.accepted.length && s.accepted[drop] <= from) drop++;
+    if (drop > 0) s.accepted.splice(0, drop);
+  }
+
+  /** A user at the full rate, with a full bucket and nothing recent, is the same as none. */
+  private forgetIdle(now: number): void {
+    for (const [subject, s] of this.subjects) {
+      const { capacity, refillPerMs } = bucketOf(s.state.perWindow, this.settings.windowMs);
+      const full = s.at <= now && s.tokens + (now - s.at) * refillPerMs >= capacity;
+      if (full && s.state.perWindow >= this.settings.maxPerWindow) this.subjects.delete(subject);
     }
   }
 }

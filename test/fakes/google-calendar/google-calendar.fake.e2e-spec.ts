@@ -702,6 +702,64 @@ describe('Google Calendar fake: the contract the client relies on', () => {
       expect(reasonOf(answer)).toBe('rateLimitExceeded');
     });
 
+    it("enforces a per-user quota set through POST /__google/quota with Google's 403 userRateLimitExceeded, and counts the refusals", async () => {
+      const annaToken = await tokenFor(ANNA);
+      const bertToken = await tokenFor(BERT);
+      const set = await fetch(`${fake.url}/__google/quota`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ perWindow: 2, windowMs: 400 }),
+      });
+      expect(set.status).toBe(200);
+      try {
+        const anna = [];
+        for (let i = 0; i < 4; i++)
+          anna.push(await call('GET', events('primary'), { token: annaToken }));
+        const bert = await call('GET', events('primary'), { token: bertToken });
+
+        expect(anna.map((a) => a.status)).toEqual([200, 200, 403, 403]);
+        expect(anna[2].body).toEqual({
+          error: {
+            code: 403,
+            message: 'User Rate Limit Exceeded',
+            errors: [
+              {
+                domain: 'usageLimits',
+                reason: 'userRateLimitExceeded',
+                message: 'User Rate Limit Exceeded',
+              },
+            ],
+          },
+        });
+        expect(anna[2].headers.get('retry-after')).toBeNull();
+        expect(bert.status).toBe(200);
+        expect(fake.refused(ANNA)).toBe(2);
+        expect(fake.refused(BERT)).toBe(0);
+        const shown = (await (await fetch(`${fake.url}/__google/quota`)).json()) as unknown;
+        expect(shown).toEqual({
+          quota: { perWindow: 2, windowMs: 400 },
+          refused: { [ANNA]: 2 },
+        });
+
+        // refusals take no quota: once the window has moved on, two more go through
+        const deadline = Date.now() + 3_000;
+        let next = await call('GET', events('primary'), { token: annaToken });
+        while (next.status === 403 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+          next = await call('GET', events('primary'), { token: annaToken });
+        }
+        expect(next.status).toBe(200);
+        expect((await call('GET', events('primary'), { token: annaToken })).status).toBe(200);
+      } finally {
+        await fetch(`${fake.url}/__google/quota`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: '{}',
+        });
+      }
+      expect((await call('GET', events('primary'), { token: annaToken })).status).toBe(200);
+    });
+
     it('loads users, calendars and events through POST /__fake/seed and shows them in GET /__fake/state', async () => {
       const seeded = await fetch(`${fake.url}/__fake/seed`, {
         method: 'POST',

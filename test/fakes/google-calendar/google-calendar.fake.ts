@@ -76,6 +76,20 @@ export interface GoogleCalendarFakeOptions {
   /** When set, only these users can be impersonated (others: 400 `invalid_grant`). */
   knownSubjects?: string[];
   logBodies?: boolean;
+  /** Google's per-user quota; off when absent. Also `POST /__google/quota` at runtime. */
+  quota?: UserQuota;
+}
+
+/**
+ * Google counts Calendar API requests per user and minute (documented: 600/min per
+ * user by default, and lower in practice). The fake counts a sliding window of
+ * `windowMs` (60 s like Google unless a test shortens it), which refuses any burst a
+ * fixed window would refuse too. Assumed, not documented: refused requests do not
+ * use up quota, and the token endpoint has no such quota.
+ */
+export interface UserQuota {
+  perWindow: number;
+  windowMs?: number;
 }
 
 export interface SeedCalendar {
@@ -140,6 +154,11 @@ export class GoogleCalendarFake extends FakeServer {
   private writeCounts: Record<GoogleWriteMethod, number> = emptyWrites();
   /** Every access token issued, with the impersonated user. */
   tokenGrants: TokenGrant[] = [];
+  private quota?: Required<UserQuota>;
+  private readonly optionsQuota?: UserQuota;
+  /** Accepted API requests per user within the current quota window (send times). */
+  private quotaLog = new Map<string, number[]>();
+  private refusedCounts = new Map<string, number>();
 
   constructor(options: GoogleCalendarFakeOptions = {}) {
     super({ name: 'google-calendar', latencyMs: options.latencyMs, logBodies: options.logBodies });
@@ -156,6 +175,8 @@ export class GoogleCalendarFake extends FakeServer {
     this.knownSubjects = options.knownSubjects
       ? new Set(options.knownSubjects.map(norm))
       : undefined;
+    this.optionsQuota = options.quota;
+    this.setQuota(options.quota);
 
     this.route('POST', '/token', (req) => this.token(req));
     this.route('GET', `${API}/users/me/calendarList`, (req) =>
@@ -203,6 +224,25 @@ export class GoogleCalendarFake extends FakeServer {
       this.revokeTokens();
       return { status: 200, body: { ok: true } };
     });
+    // `{perWindow, windowMs?}` sets the per-user quota, `{}` or `{perWindow: null}` removes it.
+    this.route('POST', '/__google/quota', (req) => {
+      const body = (req.body ?? {}) as { perWindow?: unknown; windowMs?: unknown };
+      if (body.perWindow === undefined || body.perWindow === null) {
+        this.setQuota(undefined);
+        return { status: 200, body: { quota: null } };
+      }
+      const perWindow = Number(body.perWindow);
+      const windowMs = body.windowMs === undefined ? 60_000 : Number(body.windowMs);
+      if (!Number.isInteger(perWindow) || perWindow < 1 || !(windowMs > 0)) {
+        return { status: 400, body: { error: 'perWindow must be an integer >= 1, windowMs > 0' } };
+      }
+      this.setQuota({ perWindow, windowMs });
+      return { status: 200, body: { quota: this.quota } };
+    });
+    this.route('GET', '/__google/quota', () => ({
+      status: 200,
+      body: { quota: this.quota ?? null, refused: this.refusedByUser() },
+    }));
   }
 
   // --- typed test API ------------------------------------------------------------
@@ -282,6 +322,26 @@ export class GoogleCalendarFake extends FakeServer {
     this.writeCounts = emptyWrites();
   }
 
+  /** Enforces Google's per-user quota from now on (`undefined`: no quota); the window starts empty. */
+  setQuota(quota: UserQuota | undefined): void {
+    this.quota = quota && { perWindow: quota.perWindow, windowMs: quota.windowMs ?? 60_000 };
+    this.quotaLog = new Map();
+  }
+
+  /** API requests refused with 403 userRateLimitExceeded, for one user or all. */
+  refused(subject?: string): number {
+    if (subject !== undefined) return this.refusedCounts.get(norm(subject)) ?? 0;
+    return [...this.refusedCounts.values()].reduce((a, b) => a + b, 0);
+  }
+
+  refusedByUser(): Record<string, number> {
+    return Object.fromEntries(this.refusedCounts);
+  }
+
+  resetRefused(): void {
+    this.refusedCounts = new Map();
+  }
+
   // --- FakeServer contract ---------------------------------------------------------
 
   state(): unknown {
@@ -301,6 +361,8 @@ export class GoogleCalendarFake extends FakeServer {
       syncTokens: this.syncTokens.size,
       writes: this.writes,
       tokenGrants: this.tokenGrants,
+      quota: this.quota ?? null,
+      refused: this.refusedByUser(),
     };
   }
 
@@ -311,6 +373,8 @@ export class GoogleCalendarFake extends FakeServer {
     this.cursors = new Map();
     this.writeCounts = emptyWrites();
     this.tokenGrants = [];
+    this.setQuota(this.optionsQuota);
+    this.refusedCounts = new Map();
   }
 
   seed(data: unknown): void {
@@ -470,12 +534,28 @@ export class GoogleCalendarFake extends FakeServer {
         'insufficientPermissions',
         'Request had insufficient authentication scopes.',
       );
+    if (!this.withinQuota(token.sub)) {
+      this.refusedCounts.set(token.sub, (this.refusedCounts.get(token.sub) ?? 0) + 1);
+      // Google's documented answer (Calendar API "Handle API errors"), no Retry-After.
+      return googleError(403, 'userRateLimitExceeded', 'User Rate Limit Exceeded');
+    }
     try {
       return handler({ sub: token.sub, scopes: token.scopes });
     } catch (err) {
       if (err instanceof GoogleRuleError) return googleError(err.status, err.reason, err.message);
       throw err;
     }
+  }
+
+  /** Takes one request of the user's quota; false when the window is full. */
+  private withinQuota(sub: string): boolean {
+    if (!this.quota) return true;
+    const now = Date.now();
+    const log = (this.quotaLog.get(sub) ?? []).filter((t) => t > now - this.quota!.windowMs);
+    this.quotaLog.set(sub, log);
+    if (log.length >= this.quota.perWindow) return false;
+    log.push(now);
+    return true;
   }
 
   private userCalendars(subject: string): Map<string, StoredCalendar> {
