@@ -114,7 +114,7 @@ describe('CalendarSync triggers and read-only Advoware', () => {
     expect(
       (await post({ kuerzel: 'ALL', full_content: true }, { 'X-Api-Key': 'wrong' })).status,
     ).toBe(401);
-    expect((await post({ kuerzel: 'ALL' })).status).toBe(400);
+    expect((await post({ kuerzel: 'ALL', full_content: 'yes' })).status).toBe(400);
     expect((await post({ kuerzel: 'A B', full_content: true })).status).toBe(400);
     expect((await post({ kuerzel: 'ZZ', full_content: true })).status).toBe(404);
     expect((await post({ kuerzel: 'OL', full_content: true })).status).toBe(404);
@@ -142,6 +142,31 @@ describe('CalendarSync triggers and read-only Advoware', () => {
     ]);
     expect(google.events(AB.email, calendarOf(AB.email, 'AB')).map((e) => e.summary)).toEqual([
       'AB 1',
+    ]);
+  }, 30_000);
+
+  it('defaults like the old endpoint: no body is kuerzel ALL with full content, and {kuerzel} alone is full content', async () => {
+    addTermin({ datum: day(1), text: 'Voller Inhalt' });
+    const res = await hub.ops('/advoware/calendar/sync', { method: 'POST' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'triggered', kuerzel: 'ALL', jobs: 3 });
+    await settled(1);
+    expect(google.events(MS.email, calendarOf(MS.email, 'MS')).map((e) => e.summary)).toEqual([
+      'Voller Inhalt',
+    ]);
+    expect(calendarOf(AB.email, 'AB')).toBeDefined();
+
+    const empty = await post({});
+    expect(await empty.json()).toEqual({ status: 'triggered', kuerzel: 'ALL', jobs: 3 });
+    await settled(2);
+
+    google.resetWriteCounts();
+    advoware.putTermin(advoware.termine('MS')[0].frNr, { text: 'Geändert' });
+    const one = await post({ kuerzel: 'MS' });
+    expect(await one.json()).toEqual({ status: 'triggered', kuerzel: 'MS', jobs: 1 });
+    await settled(2);
+    expect(google.events(MS.email, calendarOf(MS.email, 'MS')).map((e) => e.summary)).toEqual([
+      'Geändert',
     ]);
   }, 30_000);
 

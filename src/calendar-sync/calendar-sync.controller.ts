@@ -37,7 +37,8 @@ export class CalendarSyncController {
   @Post('sync')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Enqueue calendar sync jobs; answers {status: "triggered", kuerzel, jobs}',
+    summary:
+      'Enqueue calendar sync jobs (kuerzel defaults to ALL, full_content to true); answers {status: "triggered", kuerzel, jobs}',
   })
   @ApiBody({
     type: CalendarSyncRequestDto,
@@ -46,6 +47,11 @@ export class CalendarSyncController {
   trigger(@Body() body: CalendarSyncRequestDto, @Req() req: Request): Promise<TriggerResult> {
     if (!this.config.calendar.enabled)
       throw new ConflictException('calendar sync is disabled (CALENDAR_SYNC_ENABLED=false)');
-    return this.sync.trigger(body.kuerzel, body.full_content, requestTraceId(req));
+    // Express leaves the body undefined when none was sent.
+    return this.sync.trigger(
+      body?.kuerzel ?? 'ALL',
+      body?.full_content ?? true,
+      requestTraceId(req),
+    );
   }
 }
