@@ -1,5 +1,6 @@
 # Multi-stage build: compile with dev dependencies, ship production dependencies only.
-FROM node:20-bookworm-slim AS build
+# Node 24, the current LTS (Node 20 reached end of life on 30 April 2026); .ci/run tests on it.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -7,7 +8,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 # Heap cap: see deploy/bitbylaw-hub.service (peak RSS ~180 MB instead of ~300 MB under load).
 ENV NODE_ENV=production LOG_FORMAT=json PORT=3000 NODE_OPTIONS=--max-old-space-size=192
 WORKDIR /app

@@ -1,3 +1,4 @@
+import { parseWebhookBindings } from '../core/webhook/webhook-bindings.js';
 import { EnvironmentVariables, validateEnv } from './env.schema.js';
 
 export type AppRole = 'all' | 'api' | 'worker';
@@ -8,13 +9,19 @@ const list = (value: string | undefined): string[] =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 
-function parseWebhookSecrets(value: string | undefined): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const pair of list(value)) {
-    const idx = pair.indexOf(':');
-    map.set(pair.slice(0, idx), pair.slice(idx + 1));
+/** Secrets by webhook id, and the routes each bound id may call (webhook-bindings.ts). */
+function parseWebhookSecrets(value: string | undefined): {
+  secrets: Map<string, string>;
+  routes: Map<string, ReadonlySet<string>>;
+} {
+  const parsed = parseWebhookBindings(value);
+  const secrets = new Map<string, string>();
+  const routes = new Map<string, ReadonlySet<string>>();
+  for (const b of parsed.ok ? parsed.bindings : []) {
+    secrets.set(b.webhookId, b.secret);
+    if (b.routes) routes.set(b.webhookId, b.routes);
   }
-  return map;
+  return { secrets, routes };
 }
 
 /**
@@ -52,7 +59,8 @@ export class AppConfig {
    * make the first live run think they happened; the shadow log keeps the plain prefix.
    */
   readonly sync: { mode: 'live' | 'shadow'; shadowLogKey: string; shadowLogMaxEntries: number };
-  readonly webhook: { secrets: Map<string, string> };
+  /** `routes`: webhook id → routes it may call; an id missing there is unbound (not in production). */
+  readonly webhook: { secrets: Map<string, string>; routes: Map<string, ReadonlySet<string>> };
   /** ALLOW_UNSIGNED_WEBHOOKS: production starts without webhook secrets only with this (loudly). */
   readonly allowUnsignedWebhooks: boolean;
   readonly espocrm: {
@@ -156,7 +164,7 @@ export class AppConfig {
       shadowLogKey: `${e.QUEUE_PREFIX}:shadow:writes`,
       shadowLogMaxEntries: e.SHADOW_LOG_MAX_ENTRIES,
     };
-    this.webhook = { secrets: parseWebhookSecrets(e.ESPOCRM_WEBHOOK_SECRETS) };
+    this.webhook = parseWebhookSecrets(e.ESPOCRM_WEBHOOK_SECRETS);
     this.allowUnsignedWebhooks = e.ALLOW_UNSIGNED_WEBHOOKS;
     this.espocrm = {
       baseUrl: e.ESPOCRM_API_BASE_URL.replace(/\/+$/, ''),

@@ -11,9 +11,11 @@ import {
   Max,
   Min,
   MinLength,
+  Validate,
   ValidateIf,
   validateSync,
 } from 'class-validator';
+import { EspoWebhookSecretsRule } from '../core/webhook/webhook-bindings.rule.js';
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
@@ -26,8 +28,6 @@ const toBool = ({ value }: { value: unknown }) => {
 const urlOpts = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 /** Six fields, seconds first: the design's cron format. */
 const CRON_6 = /^\s*\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+\S+\s*$/;
-/** `webhookId:secret` pairs, comma-separated. */
-const WEBHOOK_SECRETS = /^\s*([^:,\s]+:[^,\s]+)(\s*,\s*[^:,\s]+:[^,\s]+)*\s*$/;
 
 /**
  * Every variable the hub reads. `.env.example` documents each one; this class is
@@ -54,9 +54,7 @@ export class EnvironmentVariables {
   @IsString() @MinLength(16) OPS_API_KEY!: string;
   @IsOptional() @IsString() PROXY_API_KEYS: string = '';
   @IsOptional()
-  @Matches(WEBHOOK_SECRETS, {
-    message: 'ESPOCRM_WEBHOOK_SECRETS must be webhookId:secret pairs, comma-separated',
-  })
+  @Validate(EspoWebhookSecretsRule)
   ESPOCRM_WEBHOOK_SECRETS?: string;
   /** Production refuses to start without webhook secrets unless this says so (production-rules.ts). */
   @Transform(toBool) @IsBoolean() ALLOW_UNSIGNED_WEBHOOKS: boolean = false;
