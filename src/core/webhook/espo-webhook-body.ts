@@ -7,7 +7,12 @@ export type ParsedWebhook =
   { ok: true; ids: string[]; total: number } | { ok: false; reason: string };
 
 const ESPO_ID = /^[A-Za-z0-9_-]{1,64}$/;
-export const MAX_WEBHOOK_ITEMS = 1000;
+/**
+ * EspoCRM sends at most 50 records per batch (CONTRACTS.md); twice that leaves
+ * room and bounds what one request can make the hub do (issue 16). A 400 drops the
+ * batch for good at EspoCRM, which is right for a body EspoCRM never sends.
+ */
+export const MAX_WEBHOOK_ITEMS = 100;
 
 export function parseEspoWebhookBody(body: unknown): ParsedWebhook {
   if (!Array.isArray(body)) return { ok: false, reason: 'body must be a JSON array of records' };
