@@ -87,15 +87,29 @@ describe('Advoware proxy (full hub over HTTP against the Advoware fake)', () => 
       });
     });
 
+    it('resolves a bare resource like endpoint=employees below api/v1/advonet/', async () => {
+      const res = await proxy('endpoint=employees&limit=1&offset=0');
+      expect(res.status).toBe(200);
+      const { result } = (await res.json()) as { result: { data: unknown[]; total: number } };
+      expect(result).toMatchObject({
+        data: [expect.objectContaining({ kuerzel: 'MS' })],
+        total: 2,
+      });
+      expect(forwarded().at(-1)).toMatchObject({
+        path: `${ADVOWARE_API}/employees`,
+        query: '?limit=1&offset=0',
+      });
+    });
+
     it('POSTs the JSON body and answers {result}', async () => {
       const res = await proxy('endpoint=api/v1/advonet/Beteiligte', {
         method: 'POST',
         body: { name: 'Schmidt', vorname: 'Eva', externeId: 'espo-42' },
       });
       expect(res.status).toBe(200);
-      const { result } = (await res.json()) as { result: { betnr: number; name: string } };
+      const { result } = (await res.json()) as { result: { betNr: number; name: string } };
       expect(result).toMatchObject({ name: 'Schmidt', externeId: 'espo-42' });
-      expect(fake.beteiligte(result.betnr)).toMatchObject({ name: 'Schmidt', vorname: 'Eva' });
+      expect(fake.beteiligte(result.betNr)).toMatchObject({ name: 'Schmidt', vorname: 'Eva' });
       expect(forwarded().at(-1)?.body).toEqual({
         name: 'Schmidt',
         vorname: 'Eva',

@@ -13,6 +13,9 @@ describe('validateProxyEndpoint', () => {
     ['api/v1/advonet/Dokumente/d-1_x.pdf/Download', 'api/v1/advonet/Dokumente/d-1_x.pdf/Download'],
     ['api/v1/advonet/Akten/Müller', 'api/v1/advonet/Akten/Müller'],
     ['api/v1/advonet/Beteiligte..alt', 'api/v1/advonet/Beteiligte..alt'],
+    // A bare resource, as internal tools call it, resolves below the API base.
+    ['employees', 'api/v1/advonet/employees'],
+    ['/appointments/70001', 'api/v1/advonet/appointments/70001'],
   ])('accepts %j', (raw, path) => {
     expect(validateProxyEndpoint(raw)).toEqual({ ok: true, path });
   });

@@ -50,10 +50,12 @@ export function validateProxyEndpoint(
   if (inner.some((s) => s === '.' || s === '..'))
     return bad('endpoint contains a "." or ".." segment');
 
-  if (allowedPrefixes.length > 0 && !allowedPrefixes.some((p) => underPrefix(path, p))) {
+  // A bare resource (`employees`, as internal tools call it) lives below the API base.
+  const resolved = /^api\//i.test(path) ? path : `api/v1/advonet/${path}`;
+  if (allowedPrefixes.length > 0 && !allowedPrefixes.some((p) => underPrefix(resolved, p))) {
     return { ok: false, status: 403, message: 'endpoint is outside the allowed prefixes' };
   }
-  return { ok: true, path };
+  return { ok: true, path: resolved };
 }
 
 /**

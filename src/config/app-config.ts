@@ -1,4 +1,8 @@
 import { parseWebhookBindings } from '../core/webhook/webhook-bindings.js';
+import {
+  type AdvowarePaths,
+  advowarePathsFromEnv,
+} from '../integrations/advoware/advoware.paths.js';
 import { EnvironmentVariables, validateEnv } from './env.schema.js';
 
 export type AppRole = 'all' | 'api' | 'worker';
@@ -82,6 +86,8 @@ export class AppConfig {
     product: number;
     timeoutMs: number;
     tokenRefreshMarginSeconds: number;
+    /** Every resource path (advoware.paths.ts), defaults overridden by ADVOWARE_PATH_*. */
+    paths: AdvowarePaths;
   };
   readonly proxy: {
     apiKeys: string[];
@@ -189,6 +195,14 @@ export class AppConfig {
     this.proxy = {
       apiKeys: list(e.PROXY_API_KEYS),
       allowedPrefixes: list(e.PROXY_ALLOWED_PREFIXES),
+      paths: advowarePathsFromEnv({
+        ADVOWARE_PATH_BETEILIGTE: e.ADVOWARE_PATH_BETEILIGTE,
+        ADVOWARE_PATH_KOMMUNIKATIONEN: e.ADVOWARE_PATH_KOMMUNIKATIONEN,
+        ADVOWARE_PATH_ADRESSEN: e.ADVOWARE_PATH_ADRESSEN,
+        ADVOWARE_PATH_BANKVERBINDUNGEN: e.ADVOWARE_PATH_BANKVERBINDUNGEN,
+        ADVOWARE_PATH_EMPLOYEES: e.ADVOWARE_PATH_EMPLOYEES,
+        ADVOWARE_PATH_APPOINTMENTS: e.ADVOWARE_PATH_APPOINTMENTS,
+      }),
       rateLimitPerMinute: e.PROXY_RATE_LIMIT_PER_MINUTE,
       timeoutMs: e.PROXY_TIMEOUT_SECONDS * 1000,
       maxResponseBytes: e.PROXY_MAX_RESPONSE_BYTES,

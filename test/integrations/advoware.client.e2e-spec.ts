@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import type { AppConfig } from '../../src/config/app-config.js';
@@ -11,6 +12,8 @@ import {
 import { HubMetrics } from '../../src/core/metrics/hub-metrics.js';
 import { redisOptions } from '../../src/core/redis/redis.module.js';
 import { AdvowareClient } from '../../src/integrations/advoware/advoware.client.js';
+import { ADVOWARE_PAGE_SIZE } from '../../src/integrations/advoware/advoware.paths.js';
+import { AdvowareShapeError } from '../../src/integrations/advoware/advoware.reader.js';
 import {
   ADVOWARE_API,
   ADVOWARE_TOKEN_PATH,
@@ -19,7 +22,9 @@ import {
 } from '../fakes/advoware/advoware.fake.js';
 import { testConfig } from '../support/test-env.js';
 
-const MITARBEITER = `${ADVOWARE_API}/Mitarbeiter`;
+const MITARBEITER = `${ADVOWARE_API}/employees`;
+const APPOINTMENTS = `${ADVOWARE_API}/appointments`;
+const PAGE = `limit=${ADVOWARE_PAGE_SIZE}&offset=0`;
 
 describe('AdvowareClient against the Advoware fake', () => {
   let fake: AdvowareFake;
@@ -145,7 +150,7 @@ describe('AdvowareClient against the Advoware fake', () => {
     await c.listMitarbeiter();
     fake.expireAllTokens();
     fake.clearLog();
-    await expect(c.getBeteiligte(10001)).resolves.toMatchObject({ betnr: 10001, name: 'Müller' });
+    await expect(c.getBeteiligte(10001)).resolves.toMatchObject({ betNr: 10001, name: 'Müller' });
     expect(fake.tokenRequests).toBe(2);
     expect(fake.count('GET', `${ADVOWARE_API}/Beteiligte/:betnr`)).toBe(2);
     expect(unauthorizedAnswers()).toBe(1);
@@ -208,7 +213,7 @@ describe('AdvowareClient against the Advoware fake', () => {
     const c = await client();
     const termin = await c.getTermin(70003);
     expect(termin).toMatchObject({ frNr: 70003, kuerzel: 'MS', text: 'Fortbildung Mietrecht' });
-    const logged = fake.requests.filter((r) => r.route === `${ADVOWARE_API}/Termine`);
+    const logged = fake.requests.filter((r) => r.route === APPOINTMENTS);
     expect(logged.map((r) => r.query)).toEqual(['?frnr=70003']);
     await expect(c.getTermin(99999)).resolves.toBeUndefined();
   });
@@ -220,7 +225,155 @@ describe('AdvowareClient against the Advoware fake', () => {
     const to = all[2].datum;
     const listed = await c.listTermine({ kuerzel: 'MS', from, to });
     expect(listed.map((t) => t.frNr).sort()).toEqual([70001, 70002, 70003]);
-    expect(fake.requests.at(-1)?.query).toBe(`?kuerzel=MS&von=${from}&bis=${to}`);
+    expect(fake.requests.at(-1)?.query).toBe(`?kuerzel=MS&von=${from}&bis=${to}&${PAGE}`);
+  });
+
+  describe('vendor fidelity: tolerant reading, exact writing', () => {
+    it.each([false, true])(
+      'reads betNr/frNr whether Advoware spells them documented or lower-case (lowercaseIds=%s)',
+      async (lowercaseIds) => {
+        fake.setVariants({ lowercaseIds });
+        const c = await client();
+        const party = await c.getBeteiligte(10001);
+        expect(party.betNr).toBe(10001);
+        expect(party.kommunikation?.map((k) => k.betNr)).toEqual([10001, 10001]);
+        expect((await c.getTermin(70001))?.frNr).toBe(70001);
+        const listed = await c.listTermine({ kuerzel: 'MS', from: '2000-01-01', to: '2100-01-01' });
+        expect(listed.every((t) => typeof t.frNr === 'number')).toBe(true);
+        expect((await c.findBeteiligteByName('müller')).map((b) => b.betNr)).toEqual([10001]);
+      },
+    );
+
+    it('takes Kommunikation from the party record (one GET) and lists them only when the record lacks them', async () => {
+      const c = await client();
+      const embedded = await c.readKommunikationen(10001);
+      expect(embedded.map((k) => k.tlf).sort()).toEqual([
+        '+49 30 1234567',
+        'hans.mueller@example.org',
+      ]);
+      expect(fake.count('GET', `${ADVOWARE_API}/Beteiligte/:betnr`)).toBe(1);
+      expect(fake.count('GET', `${ADVOWARE_API}/Beteiligte/:betnr/Kommunikationen`)).toBe(0);
+
+      fake.setVariants({ separateKommunikation: true });
+      const listed = await c.readKommunikationen(10001);
+      expect(listed).toEqual(embedded);
+      expect(fake.count('GET', `${ADVOWARE_API}/Beteiligte/:betnr/Kommunikationen`)).toBe(1);
+    });
+
+    it('writes exactly the documented names', async () => {
+      const c = await client();
+      const created = await c.createBeteiligte({ name: 'Neu', vorname: 'Nina', externeId: 'e-9' });
+      await c.createKommunikation(created.betNr, {
+        kommKz: 4,
+        tlf: 'n@example.de',
+        bemerkung: null,
+      });
+      const bodies = fake.requests
+        .filter((r) => r.method === 'POST' && r.route !== ADVOWARE_TOKEN_PATH)
+        .map((r) => Object.keys(r.body as object).sort());
+      expect(bodies).toEqual([
+        ['externeId', 'name', 'vorname'],
+        ['bemerkung', 'kommKz', 'tlf'],
+      ]);
+    });
+
+    it('maps the {id} answer of an appointments create to frNr', async () => {
+      const c = await client();
+      const created = await c.createTermin({
+        datum: '2026-12-10',
+        uhrzeitVon: '10:00:00',
+        text: 'Neu',
+        kuerzel: 'MS',
+      });
+      expect(created).toMatchObject({ datum: '2026-12-10', text: 'Neu', kuerzel: 'MS' });
+      expect(typeof created.frNr).toBe('number');
+      expect(fake.termin(created.frNr)).toMatchObject({ text: 'Neu' });
+      await c.updateTermin(created.frNr, { datum: '2026-12-11', text: 'Verschoben' });
+      expect(fake.termin(created.frNr)).toMatchObject({ datum: '2026-12-11' });
+      await c.deleteTermin(created.frNr);
+      expect(fake.termin(created.frNr)).toBeUndefined();
+      expect(fake.count('PUT', `${APPOINTMENTS}/:frNr`)).toBe(1);
+      expect(fake.count('DELETE', `${APPOINTMENTS}/:frNr`)).toBe(1);
+    });
+
+    it.each([false, true])(
+      'reads every employee page by page, as {data, total} or as bare arrays (employeesBareArray=%s)',
+      async (employeesBareArray) => {
+        fake.setVariants({ employeesBareArray });
+        const n = ADVOWARE_PAGE_SIZE * 2 + 7;
+        fake.seed({
+          mitarbeiter: Array.from({ length: n }, (_, i) => ({ kuerzel: `K${i}`, aktiv: true })),
+        });
+        const c = await client();
+        const all = await c.listMitarbeiter();
+        expect(new Set(all.map((m) => m.kuerzel)).size).toBe(n + 2);
+        expect(fake.requests.filter((r) => r.route === MITARBEITER).map((r) => r.query)).toEqual(
+          [0, 1, 2].map((p) => `?limit=${ADVOWARE_PAGE_SIZE}&offset=${p * ADVOWARE_PAGE_SIZE}`),
+        );
+      },
+    );
+
+    it('stops a list walk when the server ignores offset', async () => {
+      // appointments answers the whole filtered list whatever limit/offset say.
+      const start = Date.UTC(2030, 0, 1);
+      fake.seed({
+        termine: Array.from({ length: ADVOWARE_PAGE_SIZE }, (_, i) => ({
+          frNr: 80000 + i,
+          kuerzel: 'ZZ',
+          datum: new Date(start).toISOString().slice(0, 10),
+        })),
+      });
+      const c = await client();
+      const listed = await c.listTermine({ kuerzel: 'ZZ', from: '2030-01-01', to: '2030-01-01' });
+      expect(listed).toHaveLength(ADVOWARE_PAGE_SIZE);
+      expect(fake.count('GET', APPOINTMENTS)).toBe(2);
+    });
+
+    it('calls the configured paths instead of the defaults', async () => {
+      const c = await client(
+        config({ ADVOWARE_PATH_EMPLOYEES: 'Mitarbeiter', ADVOWARE_PATH_APPOINTMENTS: 'Termine' }),
+      );
+      expect(await c.listMitarbeiter()).toHaveLength(2);
+      expect((await c.getTermin(70001))?.frNr).toBe(70001);
+      expect(fake.count('GET', `${ADVOWARE_API}/Mitarbeiter`)).toBe(1);
+      expect(fake.count('GET', `${ADVOWARE_API}/Termine`)).toBe(1);
+      expect(fake.count('GET', MITARBEITER)).toBe(0);
+    });
+
+    it('refuses a party answer without a usable betNr, naming the field, and never requests …/undefined/…', async () => {
+      const paths: string[] = [];
+      const stub = http.createServer((req, res) => {
+        paths.push(req.url ?? '');
+        res.writeHead(req.method === 'POST' ? 201 : 200, { 'Content-Type': 'application/json' });
+        res.end(
+          JSON.stringify(
+            req.method === 'POST' ? { name: 'Ohne Nummer', nummer: 7 } : [{ name: 'x' }],
+          ),
+        );
+      });
+      await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (stub.address() as net.AddressInfo).port;
+        const c = await client(
+          testConfig(
+            {
+              advoware: `http://127.0.0.1:${port}`,
+              advowareAuth: `${fake.url}${ADVOWARE_TOKEN_PATH}`,
+            },
+            {},
+          ),
+        );
+        const created = c.createBeteiligte({ name: 'Ohne Nummer' });
+        await expect(created).rejects.toBeInstanceOf(AdvowareShapeError);
+        await expect(created).rejects.toBeInstanceOf(PermanentUpstreamError);
+        await expect(created).rejects.toThrow(/"betNr"/);
+        await expect(c.getBeteiligte(5)).rejects.toThrow(/without a usable "betNr"/);
+        await expect(c.listKommunikationen(5)).rejects.toThrow(/without a usable "id"/);
+        expect(paths.some((p) => p.includes('undefined'))).toBe(false);
+      } finally {
+        await new Promise<void>((resolve) => stub.close(() => resolve()));
+      }
+    });
   });
 
   it('keeps working on a process-local token when Redis is unreachable, and says so', async () => {

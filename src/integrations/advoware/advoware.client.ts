@@ -19,6 +19,24 @@ import {
   tokenExpiresAt,
 } from './advoware-token.signing.js';
 import { AdvowareTokenStore } from './advoware-token.store.js';
+import type { AdvowareRecordKind } from './advoware.fields.js';
+import {
+  ADVOWARE_PAGE_SIZE,
+  type AdvowarePathName,
+  type AdvowarePaths,
+  DEFAULT_ADVOWARE_PATHS,
+  advowarePath,
+} from './advoware.paths.js';
+import {
+  canonicalRecord,
+  readBeteiligte,
+  readList,
+  readMitarbeiter,
+  readPage,
+  readRecord,
+  readTermin,
+  usableNumber,
+} from './advoware.reader.js';
 import type {
   AdvowareAdresse,
   AdvowareAdresseInput,
@@ -37,7 +55,8 @@ import type {
   AdvowareTerminQuery,
 } from './advoware.types.js';
 
-const API = '/api/v1/advonet';
+/** Guards a list walk against a server whose paging never ends. */
+const MAX_PAGES = 200;
 
 /**
  * The security gateway refused the hub's own credentials: a configuration problem
@@ -58,6 +77,7 @@ export class AdvowareClient {
   private readonly http: AxiosInstance;
   private readonly gateway: AxiosInstance;
   private readonly tokens: AdvowareTokenStore;
+  private readonly paths: AdvowarePaths;
 
   constructor(
     private readonly config: AppConfig,
@@ -65,6 +85,7 @@ export class AdvowareClient {
     @Inject(REDIS_CACHE) cache: Redis,
   ) {
     const a = config.advoware;
+    this.paths = a.paths ?? DEFAULT_ADVOWARE_PATHS;
     this.http = createUpstreamHttp({
       system: 'advoware',
       baseURL: a.baseUrl,
@@ -125,186 +146,213 @@ export class AdvowareClient {
   }
 
   // --- Beteiligte -------------------------------------------------------------
+  // Every answer below goes through advoware.reader.ts: documented names from any
+  // casing, and a usable record number or a permanent error naming the field.
 
-  async getBeteiligte(betnr: number | string): Promise<AdvowareBeteiligte> {
-    const { data } = await this.request<AdvowareBeteiligte | AdvowareBeteiligte[]>(
-      'GET',
-      `${API}/Beteiligte/${enc(betnr)}`,
-    );
-    // Some Advoware endpoints answer a single record as a one-element list.
-    const one = Array.isArray(data) ? data[0] : data;
-    if (!one) {
-      throw new UpstreamNotFoundError('advoware', `advoware has no Beteiligte ${betnr}`, {
+  async getBeteiligte(betNr: number | string): Promise<AdvowareBeteiligte> {
+    const where = `GET ${this.paths.beteiligte}/${betNr}`;
+    const { data } = await this.request<unknown>('GET', this.path('beteiligte', {}, betNr));
+    if (
+      data === null ||
+      data === undefined ||
+      data === '' ||
+      (Array.isArray(data) && data.length === 0)
+    ) {
+      throw new UpstreamNotFoundError('advoware', `advoware has no Beteiligte ${betNr}`, {
         status: 404,
       });
     }
-    return one;
+    return readBeteiligte(data, where);
   }
 
   /**
-   * Our contract (unverified): the hub stores the EspoCRM id in `externeId` and
-   * filters by it, so a retried create finds the party it already made. The answer
-   * is filtered again here, because an API that ignores an unknown filter would
-   * otherwise hand back someone else.
+   * Our contract (assumed): the hub stores the EspoCRM id in `externeId` and filters
+   * by it, so a retried create finds the party it already made. The answer is
+   * filtered again here, because an API that ignores an unknown filter would otherwise
+   * hand back someone else; an Advoware that drops the field finds nothing here (the
+   * Beteiligte sync's create journal covers that).
    */
   async findBeteiligteByEspoId(espoId: string): Promise<AdvowareBeteiligte | undefined> {
-    const { data } = await this.request<AdvowareBeteiligte[]>('GET', `${API}/Beteiligte`, {
-      query: { externeId: espoId },
-    });
-    return asList(data).find((b) => b.externeId === espoId);
+    const list = await this.listBeteiligte({ externeId: espoId });
+    return list.find((b) => b.externeId === espoId);
+  }
+
+  /**
+   * Parties of that name (`name`, the surname or company name), newest (highest betNr)
+   * first. The `name` filter is assumed; the answer is filtered again here.
+   */
+  async findBeteiligteByName(name: string): Promise<AdvowareBeteiligte[]> {
+    const wanted = sameText(name);
+    const list = await this.listBeteiligte({ name });
+    return list.filter((b) => sameText(b.name) === wanted).sort((a, b) => b.betNr - a.betNr);
+  }
+
+  async listBeteiligte(query: Record<string, string> = {}): Promise<AdvowareBeteiligte[]> {
+    const where = `GET ${this.paths.beteiligte}`;
+    const items = await this.readAllPages(this.path('beteiligte'), query);
+    return items.map((item) => readBeteiligte(item, where));
   }
 
   async createBeteiligte(data: AdvowareBeteiligteInput): Promise<AdvowareBeteiligte> {
-    return (await this.request<AdvowareBeteiligte>('POST', `${API}/Beteiligte`, { body: data }))
-      .data;
+    const answer = await this.request<unknown>('POST', this.path('beteiligte'), { body: data });
+    return readBeteiligte(answer.data, `POST ${this.paths.beteiligte}`);
   }
 
+  /** The answer, or `undefined` when Advoware answers a PUT without the record. */
   async updateBeteiligte(
-    betnr: number | string,
+    betNr: number | string,
     data: AdvowareBeteiligteInput,
-  ): Promise<AdvowareBeteiligte> {
-    return (
-      await this.request<AdvowareBeteiligte>('PUT', `${API}/Beteiligte/${enc(betnr)}`, {
-        body: data,
-      })
-    ).data;
+  ): Promise<AdvowareBeteiligte | undefined> {
+    const answer = await this.request<unknown>('PUT', this.path('beteiligte', {}, betNr), {
+      body: data,
+    });
+    if (!isRecord(answer.data)) return undefined;
+    // The number is the one just written to; an answer that leaves it out still names the party.
+    const record = canonicalRecord('beteiligte', answer.data);
+    if (usableNumber(record.betNr) === undefined) record.betNr = betNr;
+    return readBeteiligte(record, `PUT ${this.paths.beteiligte}/${betNr}`);
   }
 
   // --- Kommunikationen (no delete: Advoware answers 403) --------------------
 
-  async listKommunikationen(betnr: number | string): Promise<AdvowareKommunikation[]> {
-    return asList(
-      (
-        await this.request<AdvowareKommunikation[]>(
-          'GET',
-          `${API}/Beteiligte/${enc(betnr)}/Kommunikationen`,
-        )
-      ).data,
+  /** The party's entries: the embedded `kommunikation` when the record has it, else the list call. */
+  async kommunikationenOf(party: AdvowareBeteiligte): Promise<AdvowareKommunikation[]> {
+    return party.kommunikation ?? this.listKommunikationen(party.betNr);
+  }
+
+  /** Fresh entries of a party: its record (one GET), or the list when the record does not embed them. */
+  async readKommunikationen(betNr: number | string): Promise<AdvowareKommunikation[]> {
+    return this.kommunikationenOf(await this.getBeteiligte(betNr));
+  }
+
+  async listKommunikationen(betNr: number | string): Promise<AdvowareKommunikation[]> {
+    const { data } = await this.request<unknown>('GET', this.path('kommunikationen', { betNr }));
+    return readList<AdvowareKommunikation>(
+      'kommunikation',
+      data,
+      `GET Kommunikationen of ${betNr}`,
     );
   }
 
   async createKommunikation(
-    betnr: number | string,
+    betNr: number | string,
     data: AdvowareKommunikationInput,
   ): Promise<AdvowareKommunikation> {
-    return (
-      await this.request<AdvowareKommunikation>(
-        'POST',
-        `${API}/Beteiligte/${enc(betnr)}/Kommunikationen`,
-        { body: data },
-      )
-    ).data;
+    const answer = await this.request<unknown>('POST', this.path('kommunikationen', { betNr }), {
+      body: data,
+    });
+    return tolerant<AdvowareKommunikation>('kommunikation', answer.data);
   }
 
   /** `kommKz` cannot change by PUT; Advoware keeps the old one. */
   async updateKommunikation(
-    betnr: number | string,
+    betNr: number | string,
     id: number | string,
     data: AdvowareKommunikationInput,
   ): Promise<AdvowareKommunikation> {
-    return (
-      await this.request<AdvowareKommunikation>(
-        'PUT',
-        `${API}/Beteiligte/${enc(betnr)}/Kommunikationen/${enc(id)}`,
-        {
-          body: data,
-        },
-      )
-    ).data;
+    const answer = await this.request<unknown>('PUT', this.path('kommunikationen', { betNr }, id), {
+      body: data,
+    });
+    return tolerant<AdvowareKommunikation>('kommunikation', answer.data);
   }
 
   // --- Adressen (PUT changes only strasse, plz, ort, anschrift; no delete) ----
 
-  async listAdressen(betnr: number | string): Promise<AdvowareAdresse[]> {
-    return asList(
-      (await this.request<AdvowareAdresse[]>('GET', `${API}/Beteiligte/${enc(betnr)}/Adressen`))
-        .data,
-    );
+  /** Embedded `adressen` when a party answer carries them (assumed), else the list call. */
+  async adressenOf(party: AdvowareBeteiligte): Promise<AdvowareAdresse[]> {
+    return party.adressen ?? this.listAdressen(party.betNr);
+  }
+
+  async listAdressen(betNr: number | string): Promise<AdvowareAdresse[]> {
+    const { data } = await this.request<unknown>('GET', this.path('adressen', { betNr }));
+    return readList<AdvowareAdresse>('adresse', data, `GET Adressen of ${betNr}`);
   }
 
   async createAdresse(
-    betnr: number | string,
+    betNr: number | string,
     data: AdvowareAdresseInput,
   ): Promise<AdvowareAdresse> {
-    return (
-      await this.request<AdvowareAdresse>('POST', `${API}/Beteiligte/${enc(betnr)}/Adressen`, {
-        body: data,
-      })
-    ).data;
+    const answer = await this.request<unknown>('POST', this.path('adressen', { betNr }), {
+      body: data,
+    });
+    return tolerant<AdvowareAdresse>('adresse', answer.data);
   }
 
   async updateAdresse(
-    betnr: number | string,
+    betNr: number | string,
     id: number | string,
     data: AdvowareAdresseInput,
   ): Promise<AdvowareAdresse> {
-    return (
-      await this.request<AdvowareAdresse>(
-        'PUT',
-        `${API}/Beteiligte/${enc(betnr)}/Adressen/${enc(id)}`,
-        { body: data },
-      )
-    ).data;
+    const answer = await this.request<unknown>('PUT', this.path('adressen', { betNr }, id), {
+      body: data,
+    });
+    return tolerant<AdvowareAdresse>('adresse', answer.data);
   }
 
-  // --- Bankverbindungen (paths our contract, unverified) ----------------------
+  // --- Bankverbindungen (paths our contract, assumed) -------------------------
 
-  async listBankverbindungen(betnr: number | string): Promise<AdvowareBankverbindung[]> {
-    return asList(
-      (
-        await this.request<AdvowareBankverbindung[]>(
-          'GET',
-          `${API}/Beteiligte/${enc(betnr)}/Bankverbindungen`,
-        )
-      ).data,
+  /** Embedded `bankverbindungen` when a party answer carries them (assumed), else the list call. */
+  async bankverbindungenOf(party: AdvowareBeteiligte): Promise<AdvowareBankverbindung[]> {
+    return party.bankverbindungen ?? this.listBankverbindungen(party.betNr);
+  }
+
+  async listBankverbindungen(betNr: number | string): Promise<AdvowareBankverbindung[]> {
+    const { data } = await this.request<unknown>('GET', this.path('bankverbindungen', { betNr }));
+    return readList<AdvowareBankverbindung>(
+      'bankverbindung',
+      data,
+      `GET Bankverbindungen of ${betNr}`,
     );
   }
 
+  /** The answer must carry the new account's `id` (the sync stores it in EspoCRM). */
   async createBankverbindung(
-    betnr: number | string,
+    betNr: number | string,
     data: AdvowareBankverbindungInput,
   ): Promise<AdvowareBankverbindung> {
-    return (
-      await this.request<AdvowareBankverbindung>(
-        'POST',
-        `${API}/Beteiligte/${enc(betnr)}/Bankverbindungen`,
-        { body: data },
-      )
-    ).data;
+    const answer = await this.request<unknown>('POST', this.path('bankverbindungen', { betNr }), {
+      body: data,
+    });
+    return readRecord<AdvowareBankverbindung>(
+      'bankverbindung',
+      answer.data,
+      `POST Bankverbindungen of ${betNr}`,
+    );
   }
 
   async updateBankverbindung(
-    betnr: number | string,
+    betNr: number | string,
     id: number | string,
     data: AdvowareBankverbindungInput,
   ): Promise<AdvowareBankverbindung> {
-    return (
-      await this.request<AdvowareBankverbindung>(
-        'PUT',
-        `${API}/Beteiligte/${enc(betnr)}/Bankverbindungen/${enc(id)}`,
-        {
-          body: data,
-        },
-      )
-    ).data;
+    const answer = await this.request<unknown>(
+      'PUT',
+      this.path('bankverbindungen', { betNr }, id),
+      { body: data },
+    );
+    return tolerant<AdvowareBankverbindung>('bankverbindung', answer.data);
   }
 
   /** Throws UpstreamForbiddenError when Advoware refuses (the sync turns that into a Task). */
-  async deleteBankverbindung(betnr: number | string, id: number | string): Promise<void> {
-    await this.request('DELETE', `${API}/Beteiligte/${enc(betnr)}/Bankverbindungen/${enc(id)}`);
+  async deleteBankverbindung(betNr: number | string, id: number | string): Promise<void> {
+    await this.request('DELETE', this.path('bankverbindungen', { betNr }, id));
   }
 
-  // --- Mitarbeiter and Termine ------------------------------------------------
+  // --- Mitarbeiter and Termine (resources `employees` and `appointments`) -------
 
   async listMitarbeiter(): Promise<AdvowareMitarbeiter[]> {
-    return asList((await this.request<AdvowareMitarbeiter[]>('GET', `${API}/Mitarbeiter`)).data);
+    const items = await this.readAllPages(this.path('employees'), {});
+    return items.map((m) => readMitarbeiter(m, `GET ${this.paths.employees}`));
   }
 
+  /** `kuerzel`/`von`/`bis` as the hub has always sent them (assumed for `appointments`). */
   async listTermine(q: AdvowareTerminQuery): Promise<AdvowareTermin[]> {
-    const { data } = await this.request<AdvowareTermin[]>('GET', `${API}/Termine`, {
-      query: { kuerzel: q.kuerzel, von: isoDate(q.from), bis: isoDate(q.to) },
+    const items = await this.readAllPages(this.path('appointments'), {
+      kuerzel: q.kuerzel,
+      von: isoDate(q.from),
+      bis: isoDate(q.to),
     });
-    return asList(data);
+    return items.map((t) => readTermin(t, `GET ${this.paths.appointments}`));
   }
 
   /**
@@ -312,25 +360,74 @@ export class AdvowareClient {
    * (observed), so the answer is filtered again here as well.
    */
   async getTermin(frNr: number | string): Promise<AdvowareTermin | undefined> {
-    const { data } = await this.request<AdvowareTermin[]>('GET', `${API}/Termine`, {
+    const { data } = await this.request<unknown>('GET', this.path('appointments'), {
       query: { frnr: String(frNr) },
     });
-    return asList(data).find((t) => String(t.frNr) === String(frNr));
+    return readList<AdvowareTermin>('termin', data, `GET ${this.paths.appointments}`).find(
+      (t) => String(t.frNr) === String(frNr),
+    );
   }
 
+  /**
+   * `appointments` answers a create with `{id}` (observed in the previous system): the
+   * Termin is then what was sent, under that number (`frNr`); a full record is taken as is.
+   */
   async createTermin(data: AdvowareTerminInput): Promise<AdvowareTermin> {
-    return (await this.request<AdvowareTermin>('POST', `${API}/Termine`, { body: data })).data;
+    const answer = await this.request<unknown>('POST', this.path('appointments'), { body: data });
+    const created = readTermin(answer.data, `POST ${this.paths.appointments}`);
+    return { ...data, ...created } as AdvowareTermin;
   }
 
-  /** Our contract (unverified): PUT/DELETE `Termine/{frNr}`. */
+  /** PUT/DELETE `appointments/{frNr}` (observed in the previous system). */
   async updateTermin(frNr: number | string, data: AdvowareTerminInput): Promise<AdvowareTermin> {
-    return (
-      await this.request<AdvowareTermin>('PUT', `${API}/Termine/${enc(frNr)}`, { body: data })
-    ).data;
+    const answer = await this.request<unknown>('PUT', this.path('appointments', {}, frNr), {
+      body: data,
+    });
+    return tolerant<AdvowareTermin>('termin', answer.data);
   }
 
   async deleteTermin(frNr: number | string): Promise<void> {
-    await this.request('DELETE', `${API}/Termine/${enc(frNr)}`);
+    await this.request('DELETE', this.path('appointments', {}, frNr));
+  }
+
+  /** The configured request path of a resource (advoware.paths.ts). */
+  path(
+    name: AdvowarePathName,
+    params: { betNr?: number | string } = {},
+    ...segments: Array<number | string>
+  ): string {
+    return advowarePath(this.paths, name, params, ...segments);
+  }
+
+  /**
+   * Every item of a list, page by page: `{data, total}` is followed with `limit`/`offset`
+   * until `total`; a bare array is one page unless it is exactly `limit` long, and a
+   * server that ignores `offset` (the same first item again) ends the walk.
+   */
+  private async readAllPages(path: string, query: Record<string, string>): Promise<unknown[]> {
+    const items: unknown[] = [];
+    let offset = 0;
+    let previousFirst: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const { data } = await this.request<unknown>('GET', path, {
+        query: { ...query, limit: String(ADVOWARE_PAGE_SIZE), offset: String(offset) },
+      });
+      const got = readPage(data);
+      if (got.total !== undefined) {
+        items.push(...got.items);
+        offset += got.items.length;
+        if (got.items.length === 0 || offset >= got.total) return items;
+        continue;
+      }
+      const first = JSON.stringify(got.items[0] ?? null);
+      if (page > 0 && first === previousFirst) return items;
+      items.push(...got.items);
+      if (got.items.length !== ADVOWARE_PAGE_SIZE) return items;
+      previousFirst = first;
+      offset += got.items.length;
+    }
+    this.logger.warn(`GET ${path}: stopped after ${MAX_PAGES} pages (${items.length} items)`);
+    return items;
   }
 
   // --- internals ----------------------------------------------------------------
@@ -442,13 +539,19 @@ function assertRelativePath(path: string): void {
   }
 }
 
-function enc(segment: number | string): string {
-  return encodeURIComponent(String(segment));
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value)
+  );
 }
 
-function asList<T>(data: T[] | T | null | undefined): T[] {
-  if (Array.isArray(data)) return data;
-  return data === null || data === undefined || (data as unknown) === '' ? [] : [data];
+/** A write's answer, names made documented; nothing required of it (the syncs read again). */
+function tolerant<T>(kind: AdvowareRecordKind, data: unknown): T {
+  return (isRecord(data) ? canonicalRecord(kind, data) : data) as T;
+}
+
+function sameText(value: unknown): string {
+  return typeof value === 'string' ? value.trim().toLowerCase() : '';
 }
 
 function isoDate(value: string | Date): string {

@@ -25,31 +25,45 @@ export interface AdvowareResponse<T> {
   data: T;
 }
 
-export interface AdvowareBeteiligte {
-  betnr: number;
+/** The party's own fields (no index signature, so `Omit`/`Partial` keep them typed). */
+export interface AdvowareBeteiligteFields {
+  /** Spelled `betNr` by Advoware (observed); read in any casing by advoware.reader.ts. */
+  betNr: number;
   /** Opaque; changes on every write in Advoware, the hub's change detector. */
   rowId?: string;
+  /** Read with parseAdvowareTime: without an offset it is Berlin wall-clock. */
   geaendertAm?: string;
-  name?: string;
-  vorname?: string;
-  rechtsform?: string;
-  anrede?: string;
-  titel?: string;
+  name?: string | null;
+  vorname?: string | null;
+  rechtsform?: string | null;
+  anrede?: string | null;
+  titel?: string | null;
   geburtsdatum?: string | null;
   handelsRegisterNummer?: string | null;
   registergericht?: string | null;
-  /** Our contract (unverified): the EspoCRM id, so a retried create finds the party. */
+  /** Our contract (assumed): the EspoCRM id, so a retried create finds the party. */
   externeId?: string | null;
+}
+
+export interface AdvowareBeteiligte extends AdvowareBeteiligteFields {
+  /** Embedded in `GET Beteiligte/{betNr}` (documented); absent on some answers (POST, lists). */
+  kommunikation?: AdvowareKommunikation[];
+  /** Taken when a party answer carries them (assumed; never seen embedded). */
+  adressen?: AdvowareAdresse[];
+  bankverbindungen?: AdvowareBankverbindung[];
   [field: string]: unknown;
 }
 
+/** What the hub writes: exactly the documented names, never the number or the change stamps. */
 export type AdvowareBeteiligteInput = Omit<
-  Partial<AdvowareBeteiligte>,
-  'betnr' | 'rowId' | 'geaendertAm'
+  Partial<AdvowareBeteiligteFields>,
+  'betNr' | 'rowId' | 'geaendertAm'
 >;
 
 export interface AdvowareKommunikation {
   id: number;
+  /** The party it belongs to (observed in list entries). */
+  betNr?: number;
   rowId?: string;
   /** Kind: 1 phone, 2 fax, 3 mobile, 4 business email, ... Cannot change by PUT; GET sometimes reports 0. */
   kommKz: number;
@@ -59,7 +73,10 @@ export interface AdvowareKommunikation {
   online?: boolean;
 }
 
-export type AdvowareKommunikationInput = Omit<Partial<AdvowareKommunikation>, 'id' | 'rowId'>;
+export type AdvowareKommunikationInput = Omit<
+  Partial<AdvowareKommunikation>,
+  'id' | 'rowId' | 'betNr'
+>;
 
 export interface AdvowareAdresse {
   id: number;

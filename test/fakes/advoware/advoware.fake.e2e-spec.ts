@@ -143,7 +143,7 @@ describe('Advoware fake contract', () => {
   });
 
   describe('Beteiligte', () => {
-    it('creates with increasing numeric betnr, reads, filters by externeId and answers 404 for unknown', async () => {
+    it('creates with increasing numeric betNr, reads, filters by externeId and answers 404 for unknown', async () => {
       const t = await token();
       const a = await call(
         'POST',
@@ -152,15 +152,15 @@ describe('Advoware fake contract', () => {
         t,
       );
       const b = await call('POST', `${ADVOWARE_API}/Beteiligte`, { name: 'B' }, t);
-      const betnrA = (a.body as { betnr: number }).betnr;
-      const betnrB = (b.body as { betnr: number }).betnr;
+      const betnrA = (a.body as { betNr: number }).betNr;
+      const betnrB = (b.body as { betNr: number }).betNr;
       expect(a.status).toBe(201);
       expect(betnrB).toBeGreaterThan(betnrA);
       expect(
         (await call('GET', `${ADVOWARE_API}/Beteiligte/${betnrA}`, undefined, t)).body,
       ).toMatchObject({ name: 'A' });
       const found = await call('GET', `${ADVOWARE_API}/Beteiligte?externeId=espo-a`, undefined, t);
-      expect((found.body as Array<{ betnr: number }>).map((x) => x.betnr)).toEqual([betnrA]);
+      expect((found.body as Array<{ betNr: number }>).map((x) => x.betNr)).toEqual([betnrA]);
       expect((await call('GET', `${ADVOWARE_API}/Beteiligte/424242`, undefined, t)).status).toBe(
         404,
       );
@@ -391,6 +391,179 @@ describe('Advoware fake contract', () => {
       expect(
         (await call('DELETE', `${ADVOWARE_API}/Termine/${created.frNr}`, undefined, t)).status,
       ).toBe(404);
+    });
+  });
+
+  describe('documented shape (default) and the variant switches', () => {
+    const party = async (t: string) =>
+      (await call('GET', `${ADVOWARE_API}/Beteiligte/10001`, undefined, t)).body as Record<
+        string,
+        unknown
+      >;
+
+    it('by default answers camelCase betNr, embeds kommunikation in the party and sends times with an offset', async () => {
+      const t = await token();
+      const p = await party(t);
+      expect(p.betNr).toBe(10001);
+      expect(p).not.toHaveProperty('betnr');
+      expect(String(p.geaendertAm)).toMatch(/(Z|[+-]\d{2}:\d{2})$/);
+      const komm = p.kommunikation as Array<Record<string, unknown>>;
+      expect(komm).toHaveLength(2);
+      for (const k of komm) {
+        expect(Object.keys(k).sort()).toEqual(
+          ['bemerkung', 'betNr', 'id', 'kommArt', 'kommKz', 'online', 'rowId', 'tlf'].sort(),
+        );
+        expect(k.betNr).toBe(10001);
+      }
+      const list = (
+        await call('GET', `${ADVOWARE_API}/Beteiligte/10001/Kommunikationen`, undefined, t)
+      ).body as unknown[];
+      expect(list).toEqual(komm);
+    });
+
+    it('lowercaseIds answers betnr and frnr instead', async () => {
+      fake.setVariants({ lowercaseIds: true });
+      const t = await token();
+      const p = await party(t);
+      expect(p.betnr).toBe(10001);
+      expect(p).not.toHaveProperty('betNr');
+      expect((p.kommunikation as Array<Record<string, unknown>>)[0]).toHaveProperty('betnr', 10001);
+      const termine = (await call('GET', `${ADVOWARE_API}/appointments?frnr=70001`, undefined, t))
+        .body as Array<Record<string, unknown>>;
+      expect(termine).toEqual([expect.objectContaining({ frnr: 70001 })]);
+      expect(termine[0]).not.toHaveProperty('frNr');
+    });
+
+    it('separateKommunikation leaves the array out of the party; the list endpoint still has it', async () => {
+      fake.setVariants({ separateKommunikation: true });
+      const t = await token();
+      expect(await party(t)).not.toHaveProperty('kommunikation');
+      const list = (
+        await call('GET', `${ADVOWARE_API}/Beteiligte/10001/Kommunikationen`, undefined, t)
+      ).body as unknown[];
+      expect(list).toHaveLength(2);
+    });
+
+    it('zonelessTimes sends Berlin wall-clock without offset', async () => {
+      fake.addBeteiligte({ betNr: 20001, name: 'Winter', geaendertAm: '2026-12-04T13:05:00Z' });
+      fake.addTermin({
+        frNr: 79001,
+        datum: '2026-07-01',
+        zuletztGeaendertAm: '2026-07-01T12:00:00Z',
+      });
+      fake.setVariants({ zonelessTimes: true });
+      const t = await token();
+      const p = (await call('GET', `${ADVOWARE_API}/Beteiligte/20001`, undefined, t)).body as {
+        geaendertAm: string;
+      };
+      expect(p.geaendertAm).toBe('2026-12-04T14:05:00');
+      const [termin] = (await call('GET', `${ADVOWARE_API}/appointments?frnr=79001`, undefined, t))
+        .body as Array<{ zuletztGeaendertAm: string }>;
+      expect(termin.zuletztGeaendertAm).toBe('2026-07-01T14:00:00');
+      const fresh = (await call('PUT', `${ADVOWARE_API}/Beteiligte/20001`, { vorname: 'W' }, t))
+        .body as { geaendertAm: string };
+      expect(fresh.geaendertAm).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
+    });
+
+    it('dropUnknownFields keeps only known fields on write: externeId is lost', async () => {
+      fake.setVariants({ dropUnknownFields: true });
+      const t = await token();
+      const created = (
+        await call('POST', `${ADVOWARE_API}/Beteiligte`, { name: 'Neu', externeId: 'espo-x' }, t)
+      ).body as { betNr: number; name: string };
+      expect(created.name).toBe('Neu');
+      expect(created).not.toHaveProperty('externeId');
+      expect(fake.beteiligte(created.betNr)).not.toHaveProperty('externeId');
+      const byId = (await call('GET', `${ADVOWARE_API}/Beteiligte?externeId=espo-x`, undefined, t))
+        .body as unknown[];
+      expect(byId).toEqual([]);
+      await call(
+        'PUT',
+        `${ADVOWARE_API}/Beteiligte/10001`,
+        { externeId: 'espo-y', vorname: 'H' },
+        t,
+      );
+      expect(fake.beteiligte(10001)).toMatchObject({ vorname: 'H', externeId: null });
+    });
+
+    it('pages employees as {data, total} with limit/offset, or as a bare array with employeesBareArray', async () => {
+      const t = await token();
+      const page = (await call('GET', `${ADVOWARE_API}/employees?limit=1&offset=1`, undefined, t))
+        .body as { data: Array<{ kuerzel: string }>; total: number };
+      expect(page).toEqual({ data: [expect.objectContaining({ kuerzel: 'AB' })], total: 2 });
+      fake.setVariants({ employeesBareArray: true });
+      const bare = (await call('GET', `${ADVOWARE_API}/employees`, undefined, t)).body as Array<{
+        kuerzel: string;
+      }>;
+      expect(bare.map((m) => m.kuerzel)).toEqual(['MS', 'AB']);
+    });
+
+    it('appointments: POST {datum, uhrzeitVon, text} answers {id}; PUT and DELETE appointments/{id}; list by frnr', async () => {
+      const t = await token();
+      const created = await call(
+        'POST',
+        `${ADVOWARE_API}/appointments`,
+        { datum: '2026-12-10', uhrzeitVon: '10:00:00', text: 'Neu', kuerzel: 'MS' },
+        t,
+      );
+      expect(created.status).toBe(201);
+      const { id } = created.body as { id: number };
+      expect(Object.keys(created.body as object)).toEqual(['id']);
+      expect(fake.termin(id)).toMatchObject({ datum: '2026-12-10', text: 'Neu' });
+      const put = await call('PUT', `${ADVOWARE_API}/appointments/${id}`, { text: 'Geändert' }, t);
+      expect(put.body).toMatchObject({ frNr: id, text: 'Geändert' });
+      const listed = (await call('GET', `${ADVOWARE_API}/appointments?frnr=${id}`, undefined, t))
+        .body as Array<{ frNr: number }>;
+      expect(listed.map((x) => x.frNr)).toEqual([id]);
+      expect(
+        (await call('DELETE', `${ADVOWARE_API}/appointments/${id}`, undefined, t)).status,
+      ).toBe(204);
+      expect(fake.termin(id)).toBeUndefined();
+    });
+
+    it("strictPaths answers 404 on the hub's former Mitarbeiter/Termine names", async () => {
+      const t = await token();
+      expect((await call('GET', `${ADVOWARE_API}/Mitarbeiter`, undefined, t)).status).toBe(200);
+      fake.setVariants({ strictPaths: true });
+      expect((await call('GET', `${ADVOWARE_API}/Mitarbeiter`, undefined, t)).status).toBe(404);
+      expect((await call('GET', `${ADVOWARE_API}/Termine`, undefined, t)).status).toBe(404);
+      expect((await call('GET', `${ADVOWARE_API}/employees`, undefined, t)).status).toBe(200);
+    });
+
+    it('sets variants over HTTP, refuses unknown names, and resets them with the fake', async () => {
+      const set = await call('POST', '/__control/variants', {
+        zonelessTimes: true,
+        lowercaseIds: true,
+      });
+      expect(set.body).toMatchObject({
+        zonelessTimes: true,
+        lowercaseIds: true,
+        dropUnknownFields: false,
+      });
+      expect((await call('GET', '/__control/variants')).body).toMatchObject({
+        zonelessTimes: true,
+      });
+      expect((await call('POST', '/__control/variants', { lowerCaseIds: true })).status).toBe(400);
+      expect((await call('POST', '/__control/variants', { zonelessTimes: 'yes' })).status).toBe(
+        400,
+      );
+      await call('POST', '/__fake/reset');
+      expect((await call('GET', '/__control/variants')).body).toMatchObject({
+        zonelessTimes: false,
+        lowercaseIds: false,
+      });
+    });
+
+    it('takes its variants from the start options', async () => {
+      const other = await startAdvowareFake({ variants: { separateKommunikation: true } });
+      try {
+        expect(other.variants).toMatchObject({ separateKommunikation: true, lowercaseIds: false });
+        other.setVariants({ lowercaseIds: true });
+        other.reset();
+        expect(other.variants).toMatchObject({ separateKommunikation: true, lowercaseIds: false });
+      } finally {
+        await other.close();
+      }
     });
   });
 

@@ -3,10 +3,12 @@ import type {
   AdvowareAdresse,
   AdvowareBankverbindung,
   AdvowareBeteiligte,
+  AdvowareBeteiligteFields,
   AdvowareKommunikation,
   AdvowareMitarbeiter,
   AdvowareTermin,
 } from '../../../src/integrations/advoware/advoware.types.js';
+import { advowareLocalTime } from '../../../src/integrations/advoware/advoware-time.js';
 import { TEST_SECRETS } from '../../support/test-env.js';
 import {
   type FakeOptions,
@@ -23,6 +25,14 @@ import { advowareDemoData } from './demo-data.js';
  * It enforces what the real system enforces (signature, timestamp window, nonce
  * reuse, bearer tokens that expire, 403 on deletes, read-only address fields,
  * `frNr` ignored); error bodies follow ASP.NET Web API's `{Message}` (unverified).
+ *
+ * By default it answers in the documented shape: camelCase (`betNr`, `frNr`), the
+ * party GET embeds its `kommunikation`, times carry an offset (UTC), `employees`
+ * pages as `{data, total}`, `appointments` answers a create with `{id}`. Each known
+ * deviation of a real installation is a switch (`variants`), settable at start, in
+ * process (`setVariants`) or over HTTP (`POST /__control/variants`, reset by
+ * `/__fake/reset`). The hub's former resource names `Mitarbeiter`/`Termine` still
+ * answer unless `strictPaths` is on.
  */
 
 export const ADVOWARE_API = '/api/v1/advonet';
@@ -52,7 +62,73 @@ export const DEFAULT_ADVOWARE_CREDENTIALS: AdvowareFakeCredentials = {
   product: 64,
 };
 
+/** Deviations from the documented shape, each one a real installation may show. */
+export interface AdvowareFakeVariants {
+  /** Answers `betnr`/`frnr` instead of the documented `betNr`/`frNr`. */
+  lowercaseIds: boolean;
+  /** The party GET embeds no `kommunikation`; only `GET …/Kommunikationen` lists them. */
+  separateKommunikation: boolean;
+  /** Times as Berlin wall-clock without offset (`2026-12-04T14:05:00`), as .NET's local DateTime. */
+  zonelessTimes: boolean;
+  /** Writes keep only the fields Advoware knows: `externeId` (our assumption) is dropped. */
+  dropUnknownFields: boolean;
+  /** `employees` answers a bare array instead of `{data, total}`. */
+  employeesBareArray: boolean;
+  /** Only the documented/observed paths answer: `Mitarbeiter`/`Termine` give 404. */
+  strictPaths: boolean;
+}
+
+export const DEFAULT_ADVOWARE_VARIANTS: Readonly<AdvowareFakeVariants> = Object.freeze({
+  lowercaseIds: false,
+  separateKommunikation: false,
+  zonelessTimes: false,
+  dropUnknownFields: false,
+  employeesBareArray: false,
+  strictPaths: false,
+});
+
+/** Every deviation at once (the e2e suites' second run). */
+export const ALL_ADVOWARE_DEVIATIONS: Readonly<AdvowareFakeVariants> = Object.freeze({
+  lowercaseIds: true,
+  separateKommunikation: true,
+  zonelessTimes: true,
+  dropUnknownFields: true,
+  employeesBareArray: true,
+  strictPaths: true,
+});
+
+/** Fields a real Advoware keeps on write (observed ones; `externeId` is not among them). */
+const KNOWN_FIELDS: Record<'beteiligte' | 'kommunikation' | 'termin', ReadonlySet<string>> = {
+  beteiligte: new Set([
+    'name',
+    'vorname',
+    'rechtsform',
+    'anrede',
+    'titel',
+    'geburtsdatum',
+    'handelsRegisterNummer',
+    'registergericht',
+  ]),
+  kommunikation: new Set(['kommArt', 'kommKz', 'tlf', 'bemerkung', 'online']),
+  termin: new Set([
+    'datum',
+    'uhrzeitVon',
+    'datumBis',
+    'uhrzeitBis',
+    'text',
+    'notiz',
+    'ort',
+    'dauertermin',
+    'turnus',
+    'turnusArt',
+    'kuerzel',
+    'sachbearbeiter',
+  ]),
+};
+
 export interface AdvowareFakeOptions extends Partial<FakeOptions> {
+  /** Deviations from the documented shape (default: none). */
+  variants?: Partial<AdvowareFakeVariants>;
   credentials?: Partial<AdvowareFakeCredentials>;
   /** `expires_in` of issued tokens (default 3300 s, the real ~55 min). */
   tokenLifetimeSeconds?: number;
@@ -64,7 +140,10 @@ export interface AdvowareFakeOptions extends Partial<FakeOptions> {
   writeHoldMs?: number;
 }
 
-export interface AdvowareSeedBeteiligte extends Partial<AdvowareBeteiligte> {
+export interface AdvowareSeedBeteiligte extends Partial<AdvowareBeteiligteFields> {
+  /** Legacy spelling of `betNr` in seeds written before the documented casing. */
+  betnr?: number;
+  [field: string]: unknown;
   kommunikationen?: Array<Partial<AdvowareKommunikation> & { reportKommKzZero?: boolean }>;
   adressen?: Array<Partial<AdvowareAdresse>>;
   bankverbindungen?: Array<Partial<AdvowareBankverbindung>>;
@@ -115,12 +194,23 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function onlyKnown<T extends Record<string, unknown>>(body: T, known: ReadonlySet<string>): T {
+  return Object.fromEntries(Object.entries(body).filter(([k]) => known.has(k))) as T;
+}
+
+/** In-process records keep the former `betnr` as a hidden alias, for tests written before `betNr`. */
+function withLegacyBetnr<T extends { betNr: number }>(record: T): T & { betnr: number } {
+  Object.defineProperty(record, 'betnr', { value: record.betNr, enumerable: false });
+  return record as T & { betnr: number };
+}
+
 export class AdvowareFake extends FakeServer {
   credentials: AdvowareFakeCredentials;
   tokenLifetimeSeconds: number;
   timestampSkewSeconds: number;
   expiryField: 'expires_in' | 'expiration_utc';
   writeHoldMs: number;
+  variants: AdvowareFakeVariants;
 
   /** Every POST to the token endpoint, accepted or not. */
   tokenRequests = 0;
@@ -133,6 +223,7 @@ export class AdvowareFake extends FakeServer {
     timestampSkewSeconds: number;
     expiryField: 'expires_in' | 'expiration_utc';
     writeHoldMs: number;
+    variants: AdvowareFakeVariants;
   };
   private clockOffsetMs = 0;
   private tokens = new Map<string, number>();
@@ -156,7 +247,9 @@ export class AdvowareFake extends FakeServer {
       timestampSkewSeconds: options.timestampSkewSeconds ?? 300,
       expiryField: options.expiryField ?? 'expires_in',
       writeHoldMs: options.writeHoldMs ?? 0,
+      variants: { ...DEFAULT_ADVOWARE_VARIANTS, ...options.variants },
     };
+    this.variants = { ...this.defaults.variants };
     this.credentials = { ...DEFAULT_ADVOWARE_CREDENTIALS, ...options.credentials };
     this.tokenLifetimeSeconds = this.defaults.tokenLifetimeSeconds;
     this.timestampSkewSeconds = this.defaults.timestampSkewSeconds;
@@ -191,26 +284,40 @@ export class AdvowareFake extends FakeServer {
     return this.tokens.size;
   }
 
+  /** Switches deviations on or off (the rest stay as they are); answers the whole set. */
+  setVariants(patch: Partial<AdvowareFakeVariants>): AdvowareFakeVariants {
+    for (const [key, value] of Object.entries(patch)) {
+      if (!(key in DEFAULT_ADVOWARE_VARIANTS))
+        throw new Error(`unknown Advoware fake variant ${key}`);
+      if (typeof value !== 'boolean') throw new Error(`variant ${key} must be true or false`);
+    }
+    this.variants = { ...this.variants, ...patch };
+    return { ...this.variants };
+  }
+
   // --- in-process API for tests ---------------------------------------------------
+  // Records as stored: documented names (`betNr`), times as written (UTC unless seeded
+  // otherwise), whatever the variants make the HTTP answers look like.
 
-  beteiligte(betnr: number): AdvowareBeteiligte | undefined {
-    const rec = this.beteiligteStore.get(Number(betnr));
-    return rec ? clone(rec.data) : undefined;
+  beteiligte(betNr: number): (AdvowareBeteiligte & { betnr: number }) | undefined {
+    const rec = this.beteiligteStore.get(Number(betNr));
+    return rec ? withLegacyBetnr(clone(rec.data)) : undefined;
   }
 
-  allBeteiligte(): AdvowareBeteiligte[] {
-    return [...this.beteiligteStore.values()].map((r) => clone(r.data));
+  allBeteiligte(): Array<AdvowareBeteiligte & { betnr: number }> {
+    return [...this.beteiligteStore.values()].map((r) => withLegacyBetnr(clone(r.data)));
   }
 
-  /** Creates a party as a person in Advoware would; returns it with its betnr. */
-  addBeteiligte(data: AdvowareSeedBeteiligte): AdvowareBeteiligte {
-    const { kommunikationen, adressen, bankverbindungen, ...fields } = data;
-    const betnr = fields.betnr !== undefined ? Number(fields.betnr) : this.nextBetnr++;
-    this.nextBetnr = Math.max(this.nextBetnr, betnr + 1);
+  /** Creates a party as a person in Advoware would; returns it with its betNr. */
+  addBeteiligte(data: AdvowareSeedBeteiligte): AdvowareBeteiligte & { betnr: number } {
+    const { kommunikationen, adressen, bankverbindungen, betnr: legacy, ...fields } = data;
+    const given = fields.betNr ?? legacy;
+    const betNr = given !== undefined ? Number(given) : this.nextBetnr++;
+    this.nextBetnr = Math.max(this.nextBetnr, betNr + 1);
     const rec: BeteiligteRecord = {
       data: {
         ...fields,
-        betnr,
+        betNr,
         rowId: fields.rowId ?? newRowId(),
         geaendertAm: fields.geaendertAm ?? this.stamp(),
       },
@@ -218,17 +325,20 @@ export class AdvowareFake extends FakeServer {
       adressen: new Map(),
       bankverbindungen: new Map(),
     };
-    this.beteiligteStore.set(betnr, rec);
-    for (const k of kommunikationen ?? []) this.addKommunikation(betnr, k);
-    for (const a of adressen ?? []) this.addAdresse(betnr, a);
-    for (const b of bankverbindungen ?? []) this.addBankverbindung(betnr, b);
-    return clone(rec.data);
+    this.beteiligteStore.set(betNr, rec);
+    for (const k of (kommunikationen as AdvowareSeedBeteiligte['kommunikationen']) ?? [])
+      this.addKommunikation(betNr, k);
+    for (const a of (adressen as AdvowareSeedBeteiligte['adressen']) ?? [])
+      this.addAdresse(betNr, a);
+    for (const b of (bankverbindungen as AdvowareSeedBeteiligte['bankverbindungen']) ?? [])
+      this.addBankverbindung(betNr, b);
+    return withLegacyBetnr(clone(rec.data));
   }
 
   /** A change made in Advoware: merges fields, new rowId and geaendertAm. */
   putBeteiligte(betnr: number, patch: Partial<AdvowareBeteiligte>): AdvowareBeteiligte {
     const rec = this.mustGet(betnr);
-    const { betnr: _b, rowId: _r, geaendertAm: _g, ...rest } = patch;
+    const { betNr: _b, rowId: _r, geaendertAm: _g, ...rest } = patch;
     rec.data = { ...rec.data, ...rest, rowId: newRowId(), geaendertAm: this.stamp() };
     return clone(rec.data);
   }
@@ -258,6 +368,7 @@ export class AdvowareFake extends FakeServer {
       kommKz: 1,
       ...fields,
       id,
+      betNr: Number(betnr),
       rowId: newRowId(),
     };
     this.mustGet(betnr).kommunikationen.set(id, entry);
@@ -382,6 +493,7 @@ export class AdvowareFake extends FakeServer {
         rejections: this.tokenRejections,
       },
       clockOffsetMs: this.clockOffsetMs,
+      variants: this.variants,
       maxConcurrentWrites: Object.fromEntries(this.maxInFlight),
     };
   }
@@ -395,6 +507,7 @@ export class AdvowareFake extends FakeServer {
     this.timestampSkewSeconds = this.defaults.timestampSkewSeconds;
     this.expiryField = this.defaults.expiryField;
     this.writeHoldMs = this.defaults.writeHoldMs;
+    this.variants = { ...this.defaults.variants };
     this.tokenRequests = 0;
     this.tokenRejections = [];
     this.clockOffsetMs = 0;
@@ -444,6 +557,15 @@ export class AdvowareFake extends FakeServer {
       this.expireAllTokens();
       return { status: 200, body: { ok: true, expired: this.tokens.size } };
     });
+    this.route('GET', '/__control/variants', () => ({ status: 200, body: this.variants }));
+    this.route('POST', '/__control/variants', (req) => {
+      if (!isObject(req.body)) return badRequest('variants object expected');
+      try {
+        return { status: 200, body: this.setVariants(req.body as Partial<AdvowareFakeVariants>) };
+      } catch (err) {
+        return badRequest((err as Error).message);
+      }
+    });
     this.route('POST', '/__control/clock', (req) => {
       const advanceMs = Number((req.body as { advanceMs?: unknown } | undefined)?.advanceMs ?? 0);
       this.advanceClock(advanceMs);
@@ -461,9 +583,18 @@ export class AdvowareFake extends FakeServer {
 
     api('GET', '/Beteiligte', (req) => {
       const externeId = req.query.get('externeId');
-      const list = this.allBeteiligte().filter(
-        (b) => externeId === null || b.externeId === externeId,
-      );
+      // The `name` filter is our assumption; the hub filters the answer again anyway.
+      const name = req.query.get('name')?.trim().toLowerCase();
+      const list = [...this.beteiligteStore.values()]
+        .filter((r) => externeId === null || r.data.externeId === externeId)
+        .filter(
+          (r) =>
+            !name ||
+            String(r.data.name ?? '')
+              .trim()
+              .toLowerCase() === name,
+        )
+        .map((r) => this.presentParty(r, false));
       return { status: 200, body: list };
     });
     api('POST', '/Beteiligte', (req) =>
@@ -472,64 +603,90 @@ export class AdvowareFake extends FakeServer {
         if (typeof req.body.name !== 'string' || req.body.name.trim() === '')
           return badRequest('name ist erforderlich');
         const {
-          betnr: _b,
+          betNr: _b,
+          betnr: _l,
           rowId: _r,
           geaendertAm: _g,
           ...fields
         } = req.body as Partial<AdvowareBeteiligte>;
-        return { status: 201, body: this.addBeteiligte(fields) };
+        const kept = this.variants.dropUnknownFields
+          ? onlyKnown(fields, KNOWN_FIELDS.beteiligte)
+          : fields;
+        const created = this.addBeteiligte(kept);
+        return { status: 201, body: this.presentParty(this.mustGet(created.betNr), true) };
       }),
     );
     api('GET', '/Beteiligte/:betnr', (req) => {
-      const b = this.beteiligte(Number(req.params.betnr));
-      return b ? { status: 200, body: b } : notFound(`Beteiligter ${req.params.betnr}`);
+      const rec = this.beteiligteStore.get(Number(req.params.betnr));
+      return rec
+        ? { status: 200, body: this.presentParty(rec, true) }
+        : notFound(`Beteiligter ${req.params.betnr}`);
     });
     api('PUT', '/Beteiligte/:betnr', (req) =>
       this.write(`Beteiligte:${req.params.betnr}`, () => {
-        if (!this.beteiligteStore.has(Number(req.params.betnr)))
-          return notFound(`Beteiligter ${req.params.betnr}`);
+        const rec = this.beteiligteStore.get(Number(req.params.betnr));
+        if (!rec) return notFound(`Beteiligter ${req.params.betnr}`);
         if (!isObject(req.body)) return badRequest('Beteiligter fehlt');
-        return {
-          status: 200,
-          body: this.putBeteiligte(
-            Number(req.params.betnr),
-            req.body as Partial<AdvowareBeteiligte>,
-          ),
-        };
+        const body = req.body as Partial<AdvowareBeteiligte>;
+        this.putBeteiligte(
+          rec.data.betNr,
+          this.variants.dropUnknownFields ? onlyKnown(body, KNOWN_FIELDS.beteiligte) : body,
+        );
+        return { status: 200, body: this.presentParty(rec, true) };
       }),
     );
 
     this.childRoutes(api);
 
-    api('GET', '/Mitarbeiter', () => ({ status: 200, body: this.mitarbeiter() }));
-
-    api('GET', '/Termine', (req) => ({ status: 200, body: this.queryTermine(req.query) }));
-    api('POST', '/Termine', (req) =>
+    // The previous system's resources (observed): employees paged as {data, total}, appointments.
+    api('GET', '/employees', (req) => {
+      const all = this.mitarbeiter();
+      const offset = Math.max(0, Number(req.query.get('offset') ?? 0) || 0);
+      const limitRaw = Number(req.query.get('limit') ?? 0);
+      const limit = limitRaw > 0 ? limitRaw : all.length;
+      const page = all.slice(offset, offset + limit);
+      return {
+        status: 200,
+        body: this.variants.employeesBareArray ? page : { data: page, total: all.length },
+      };
+    });
+    api('GET', '/appointments', (req) => ({
+      status: 200,
+      body: this.queryTermine(req.query).map((t) => this.presentTermin(t)),
+    }));
+    api('POST', '/appointments', (req) =>
       this.write('Termin:new', () => {
-        if (!isObject(req.body)) return badRequest('Termin fehlt');
-        if (typeof req.body.datum !== 'string' || req.body.datum === '')
-          return badRequest('datum ist erforderlich');
-        const { frNr: _f, zuletztGeaendertAm: _z, ...fields } = req.body as Partial<AdvowareTermin>;
-        return { status: 201, body: this.addTermin({ ...fields, zuletztGeaendertAm: undefined }) };
+        const fields = this.terminBody(req.body);
+        if (typeof fields === 'string') return badRequest(fields);
+        return { status: 201, body: { id: this.addTermin(fields).frNr } };
       }),
     );
-    api('PUT', '/Termine/:frNr', (req) =>
-      this.write(`Termin:${req.params.frNr}`, () => {
-        if (!this.termineStore.has(Number(req.params.frNr)))
-          return notFound(`Termin ${req.params.frNr}`);
-        if (!isObject(req.body)) return badRequest('Termin fehlt');
-        const { frNr: _f, zuletztGeaendertAm: _z, ...fields } = req.body as Partial<AdvowareTermin>;
-        return { status: 200, body: this.putTermin(Number(req.params.frNr), fields) };
+    api('PUT', '/appointments/:frNr', (req) => this.putTerminRoute(req));
+    api('DELETE', '/appointments/:frNr', (req) => this.deleteTerminRoute(req));
+
+    // The hub's former names (never documented); gone with `strictPaths`.
+    const legacy = (
+      method: string,
+      path: string,
+      handler: (req: FakeRequest) => FakeResponse | Promise<FakeResponse>,
+    ) =>
+      api(method, path, (req) =>
+        this.variants.strictPaths ? notFound(`Ressource ${path}`) : handler(req),
+      );
+    legacy('GET', '/Mitarbeiter', () => ({ status: 200, body: this.mitarbeiter() }));
+    legacy('GET', '/Termine', (req) => ({
+      status: 200,
+      body: this.queryTermine(req.query).map((t) => this.presentTermin(t)),
+    }));
+    legacy('POST', '/Termine', (req) =>
+      this.write('Termin:new', () => {
+        const fields = this.terminBody(req.body);
+        if (typeof fields === 'string') return badRequest(fields);
+        return { status: 201, body: this.presentTermin(this.addTermin(fields)) };
       }),
     );
-    api('DELETE', '/Termine/:frNr', (req) =>
-      this.write(`Termin:${req.params.frNr}`, () => {
-        if (!this.termineStore.has(Number(req.params.frNr)))
-          return notFound(`Termin ${req.params.frNr}`);
-        this.removeTermin(Number(req.params.frNr));
-        return { status: 204 };
-      }),
-    );
+    legacy('PUT', '/Termine/:frNr', (req) => this.putTerminRoute(req));
+    legacy('DELETE', '/Termine/:frNr', (req) => this.deleteTerminRoute(req));
 
     api('GET', '/Dokumente/:id/Download', (req) => {
       const doc = this.dokumenteStore.get(req.params.id);
@@ -551,10 +708,7 @@ export class AdvowareFake extends FakeServer {
     api('GET', '/Beteiligte/:betnr/Kommunikationen', (req) => {
       const rec = parent(req);
       if (!rec) return notFound(`Beteiligter ${req.params.betnr}`);
-      const list = [...rec.kommunikationen.values()].map((k) =>
-        this.kommKzZero.has(k.id) ? { ...k, kommKz: 0 } : k,
-      );
-      return { status: 200, body: list };
+      return { status: 200, body: this.presentKommunikationen(rec) };
     });
     api('POST', '/Beteiligte/:betnr/Kommunikationen', (req) =>
       this.write(`Beteiligte:${req.params.betnr}`, () => {
@@ -562,7 +716,13 @@ export class AdvowareFake extends FakeServer {
         if (!isObject(req.body) || typeof req.body.kommKz !== 'number')
           return badRequest('kommKz ist erforderlich');
         const { id: _i, rowId: _r, ...fields } = req.body as Partial<AdvowareKommunikation>;
-        return { status: 201, body: this.addKommunikation(Number(req.params.betnr), fields) };
+        const kept = this.variants.dropUnknownFields
+          ? onlyKnown(fields, KNOWN_FIELDS.kommunikation)
+          : fields;
+        return {
+          status: 201,
+          body: this.ids(this.addKommunikation(Number(req.params.betnr), kept), 'betNr'),
+        };
       }),
     );
     api('PUT', '/Beteiligte/:betnr/Kommunikationen/:id', (req) =>
@@ -577,9 +737,15 @@ export class AdvowareFake extends FakeServer {
           kommKz: _k,
           ...fields
         } = req.body as Partial<AdvowareKommunikation>;
+        const kept = this.variants.dropUnknownFields
+          ? onlyKnown(fields, KNOWN_FIELDS.kommunikation)
+          : fields;
         return {
           status: 200,
-          body: this.putKommunikation(rec.data.betnr, old.id, { ...fields, kommKz: old.kommKz }),
+          body: this.ids(
+            this.putKommunikation(rec.data.betNr, old.id, { ...kept, kommKz: old.kommKz }),
+            'betNr',
+          ),
         };
       }),
     );
@@ -665,6 +831,82 @@ export class AdvowareFake extends FakeServer {
         return (!bis || start <= bis) && (!von || end >= von);
       })
       .map(clone);
+  }
+
+  /** A Termin body of a create, or the reason it is refused. */
+  private terminBody(body: unknown): Partial<AdvowareTermin> | string {
+    if (!isObject(body)) return 'Termin fehlt';
+    if (typeof body.datum !== 'string' || body.datum === '') return 'datum ist erforderlich';
+    const { frNr: _f, zuletztGeaendertAm: _z, ...fields } = body as Partial<AdvowareTermin>;
+    const kept = this.variants.dropUnknownFields ? onlyKnown(fields, KNOWN_FIELDS.termin) : fields;
+    return { ...kept, zuletztGeaendertAm: undefined };
+  }
+
+  private putTerminRoute(req: FakeRequest): Promise<FakeResponse> {
+    return this.write(`Termin:${req.params.frNr}`, () => {
+      if (!this.termineStore.has(Number(req.params.frNr)))
+        return notFound(`Termin ${req.params.frNr}`);
+      if (!isObject(req.body)) return badRequest('Termin fehlt');
+      const { frNr: _f, zuletztGeaendertAm: _z, ...fields } = req.body as Partial<AdvowareTermin>;
+      const kept = this.variants.dropUnknownFields
+        ? onlyKnown(fields, KNOWN_FIELDS.termin)
+        : fields;
+      return {
+        status: 200,
+        body: this.presentTermin(this.putTermin(Number(req.params.frNr), kept)),
+      };
+    });
+  }
+
+  private deleteTerminRoute(req: FakeRequest): Promise<FakeResponse> {
+    return this.write(`Termin:${req.params.frNr}`, () => {
+      if (!this.termineStore.has(Number(req.params.frNr)))
+        return notFound(`Termin ${req.params.frNr}`);
+      this.removeTermin(Number(req.params.frNr));
+      return { status: 204 };
+    });
+  }
+
+  // --- how answers look under the variants ------------------------------------------
+
+  /** A party as the API answers it; `embed`: the single-record answers carry `kommunikation`. */
+  private presentParty(rec: BeteiligteRecord, embed: boolean): Record<string, unknown> {
+    const out: Record<string, unknown> = {
+      ...clone(rec.data),
+      geaendertAm: this.presentTime(rec.data.geaendertAm),
+    };
+    if (embed && !this.variants.separateKommunikation)
+      out.kommunikation = this.presentKommunikationen(rec);
+    return this.ids(out, 'betNr');
+  }
+
+  private presentKommunikationen(rec: BeteiligteRecord): Array<Record<string, unknown>> {
+    return [...rec.kommunikationen.values()].map((k) =>
+      this.ids({ ...clone(k), kommKz: this.kommKzZero.has(k.id) ? 0 : k.kommKz }, 'betNr'),
+    );
+  }
+
+  private presentTermin(t: AdvowareTermin): Record<string, unknown> {
+    return this.ids(
+      { ...clone(t), zuletztGeaendertAm: this.presentTime(t.zuletztGeaendertAm) },
+      'frNr',
+    );
+  }
+
+  /** `zonelessTimes`: an instant becomes Berlin wall-clock without offset. */
+  private presentTime(value: unknown): unknown {
+    if (!this.variants.zonelessTimes || typeof value !== 'string') return value;
+    if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(value)) return value;
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? value : advowareLocalTime(ms);
+  }
+
+  /** `lowercaseIds`: the number field spelled in lower case, in its place. */
+  private ids<T extends object>(record: T, field: 'betNr' | 'frNr'): T {
+    if (!this.variants.lowercaseIds || !(field in record)) return record;
+    return Object.fromEntries(
+      Object.entries(record).map(([k, v]) => [k === field ? field.toLowerCase() : k, v]),
+    ) as T;
   }
 
   private issueToken(req: FakeRequest): FakeResponse {

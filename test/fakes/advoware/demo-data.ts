@@ -138,7 +138,7 @@ export function advowareDemoData(now: Date = new Date()): AdvowareSeed {
     ],
     beteiligte: [
       {
-        betnr: 10001,
+        betNr: 10001,
         name: 'Müller',
         vorname: 'Hans',
         rechtsform: 'Frau/Herr',
