@@ -328,6 +328,23 @@ describe('VMH Bankverbindungen → Advoware (e2e)', () => {
     expect(advowareAccount(party.betnr, id)).toBeDefined();
   });
 
+  it('drops a delete webhook for an account EspoCRM still has: no Advoware call, no Task, no write', async () => {
+    const { party, id } = await syncedAccount();
+    advoware.clearLog();
+    const reads = () =>
+      espo.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/CBankverbindungen/${id}`))
+        .length;
+    const readsBefore = reads();
+    const writesBefore = espoWritesTo(id).length;
+    expect((await post('delete', [id])).status).toBe(200);
+    await waitFor(() => reads() > readsBefore, { what: 'the delete run reading the record' });
+    await idle();
+    expect(advoware.requests.filter((r) => !r.route.endsWith('/Token'))).toHaveLength(0);
+    expect(openTasks('CBeteiligte', party.id)).toHaveLength(0);
+    expect(espoWritesTo(id)).toHaveLength(writesBefore);
+    expect(account(id).syncStatus).toBe('clean');
+  });
+
   it('turns an update that Advoware refuses (403) into one Task and a truthful failed status', async () => {
     const { party, id } = await syncedAccount();
     advoware.setFaults([{ route: `PUT ${BANK_ITEM_ROUTE}`, status: 403 }]);

@@ -34,7 +34,9 @@ export class BankverbindungenSyncProcessor implements QueueStep<BankverbindungEv
   ) {}
 
   /** One lock per account for every action: a delete never races a sync of the same account. */
-  handle(event: BankverbindungEvent) {
+  handle(event: BankverbindungEvent, job?: { name: string }) {
+    // A delete event acts only once EspoCRM confirms the record is gone (the service checks).
+    const fromDelete = job?.name === BankverbindungenTopics.Delete.job;
     return this.lock.runExclusive(
       {
         step: BANKVERBINDUNGEN_LOCK_STEP,
@@ -42,7 +44,7 @@ export class BankverbindungenSyncProcessor implements QueueStep<BankverbindungEv
         entityId: event.entityId,
       },
       event,
-      (e) => this.sync.sync(e),
+      (e) => this.sync.sync(e, fromDelete),
     );
   }
 

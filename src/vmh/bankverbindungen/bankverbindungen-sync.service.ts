@@ -44,7 +44,8 @@ export type BankverbindungOutcome =
   | 'missing_in_advoware'
   | 'deleted'
   | 'delete_refused'
-  | 'delete_nothing_to_do';
+  | 'delete_nothing_to_do'
+  | 'delete_dropped';
 
 /** Kept after a delete was handled, so a replayed delete webhook still finds its way. */
 const HANDLED_LOCATION_TTL_SECONDS = 7 * 24 * 3600;
@@ -66,10 +67,21 @@ export class BankverbindungenSyncService {
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
-  async sync(event: BankverbindungEvent): Promise<BankverbindungOutcome> {
+  /**
+   * `fromDelete`: the event came from the delete webhook. That is only a claim: the
+   * delete is acted on when EspoCRM confirms it (404 or `deleted`); for a record that
+   * still exists the event is logged and dropped, with no Task and no write.
+   */
+  async sync(event: BankverbindungEvent, fromDelete = false): Promise<BankverbindungOutcome> {
     const id = event.entityId;
     const account = await this.find<CBankverbindungen>(BANKVERBINDUNGEN_ENTITY, id);
     if (!account || account.deleted === true) return this.handleDeleted(id, account);
+    if (fromDelete) {
+      this.logger.warn(
+        `bankverbindung ${this.ref(id)} delete webhook dropped: EspoCRM still has the record (not deleted)`,
+      );
+      return 'delete_dropped';
+    }
 
     const valid = validateAccount(account);
     if (!valid.ok) {

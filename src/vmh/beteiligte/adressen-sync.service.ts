@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AdvowareClient } from '../../integrations/advoware/advoware.client.js';
 import { EspoCrmClient } from '../../integrations/espocrm/espocrm.client.js';
+import type { AdvowareBeteiligte } from '../../integrations/advoware/advoware.types.js';
 import type { CAdressen, CBeteiligte } from '../../integrations/espocrm/espocrm.types.js';
 import { diffAdressen } from './adressen.diff.js';
 
@@ -14,7 +15,12 @@ export class AdressenSyncService {
     private readonly advoware: AdvowareClient,
   ) {}
 
-  async sync(espo: CBeteiligte, betnr: number): Promise<{ advowareWrites: number; tasks: number }> {
+  /** `party`: the Advoware record as read; embedded `adressen` are used when it has them. */
+  async sync(
+    espo: CBeteiligte,
+    party: AdvowareBeteiligte,
+  ): Promise<{ advowareWrites: number; tasks: number }> {
+    const betnr = party.betNr;
     const espoAdressen: CAdressen[] = [];
     for await (const a of this.espocrm.listAllRelated<CAdressen>(
       'CBeteiligte',
@@ -22,7 +28,7 @@ export class AdressenSyncService {
       'adressen',
     ))
       espoAdressen.push(a);
-    const plan = diffAdressen(betnr, espoAdressen, await this.advoware.listAdressen(betnr));
+    const plan = diffAdressen(betnr, espoAdressen, await this.advoware.adressenOf(party));
 
     for (const c of plan.creates) await this.advoware.createAdresse(betnr, c);
     for (const u of plan.updates) await this.advoware.updateAdresse(betnr, u.id, u.data);

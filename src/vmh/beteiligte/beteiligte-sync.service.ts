@@ -1,6 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
-import { UpstreamNotFoundError } from '../../core/errors/upstream.errors.js';
+import {
+  PermanentUpstreamError,
+  UpstreamNotFoundError,
+} from '../../core/errors/upstream.errors.js';
 import type { EntityEvent } from '../../core/queue/topic.js';
 import { AdvowareClient } from '../../integrations/advoware/advoware.client.js';
 import type { AdvowareBeteiligte } from '../../integrations/advoware/advoware.types.js';
@@ -11,6 +14,7 @@ import type {
   CBeteiligte,
 } from '../../integrations/espocrm/espocrm.types.js';
 import { AdressenSyncService } from './adressen-sync.service.js';
+import { BeteiligteCreateJournal, adoptionCandidate } from './create-journal.js';
 import { decideBeteiligteSync } from './beteiligte.decision.js';
 import { masterDataDiff, toAdvoware, toEspoPatch } from './beteiligte.mapper.js';
 import { KommunikationSyncService } from './kommunikation-sync.service.js';
@@ -44,6 +48,19 @@ function lastSyncStamp(): string {
   return espoDateTime(new Date(Date.now() + 1000));
 }
 
+/** Embedded lists of the party as read before a PUT, when the PUT's answer leaves them out. */
+function withEmbeddedLists(
+  party: AdvowareBeteiligte,
+  before: AdvowareBeteiligte | null,
+): AdvowareBeteiligte {
+  if (!before || before.betNr !== party.betNr) return party;
+  return {
+    ...party,
+    kommunikation: party.kommunikation ?? before.kommunikation,
+    adressen: party.adressen ?? before.adressen,
+  };
+}
+
 function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
@@ -64,6 +81,7 @@ export class BeteiligteSyncService {
     private readonly kommunikation: KommunikationSyncService,
     private readonly adressen: AdressenSyncService,
     private readonly config: AppConfig,
+    private readonly journal: BeteiligteCreateJournal,
   ) {}
 
   run(job: BeteiligteJob): Promise<void> {
@@ -141,13 +159,15 @@ export class BeteiligteSyncService {
         break;
     }
 
-    const komm = await this.kommunikation.sync(espo, advoware.betnr, espoChangedSinceSync);
-    const adr = await this.adressen.sync(espo, advoware.betnr);
+    // The party as read before our PUT still holds its embedded lists (a PUT answer may not).
+    const party = withEmbeddedLists(advoware, current);
+    const komm = await this.kommunikation.sync(espo, party, espoChangedSinceSync);
+    const adr = await this.adressen.sync(espo, party);
 
     const desired: Record<string, unknown> = {
       ...espoPatch,
       ...komm.espoFields,
-      betnr: advoware.betnr,
+      betnr: advoware.betNr,
       advowareRowId: advoware.rowId ?? null,
       kommunikationHash: komm.hash,
       syncStatus: status,
@@ -170,17 +190,30 @@ export class BeteiligteSyncService {
       });
     }
     this.logger.log(
-      `CBeteiligte/${id} ${decision.action} (${decision.reason}): betnr ${advoware.betnr}, ` +
+      `CBeteiligte/${id} ${decision.action} (${decision.reason}): betnr ${advoware.betNr}, ` +
         `Kommunikation ${komm.advowareWrites} Advoware writes, Adressen ${adr.advowareWrites} writes/${adr.tasks} Tasks, ` +
         `status ${status}${wrote ? '' : ', nothing written'}`,
     );
   }
 
-  /** EspoCRM does not delete in Advoware: a person decides (DOMAIN.md). */
+  /**
+   * EspoCRM does not delete in Advoware: a person decides (DOMAIN.md). Only once EspoCRM
+   * confirms the record is gone (404, or `deleted`): a delete webhook is just a claim,
+   * and one for a record that still exists (replayed, forged, out of order) is dropped.
+   */
   async handleDelete(id: string): Promise<void> {
     const espo = await this.loadEspo(id);
+    if (espo && espo.deleted !== true) {
+      this.logger.warn(
+        `CBeteiligte/${id} delete webhook dropped: EspoCRM still has the record (not deleted)`,
+      );
+      return;
+    }
     const betnr =
-      espo && hasBetnr(espo) ? espo.betnr : (await this.advoware.findBeteiligteByEspoId(id))?.betnr;
+      espo && hasBetnr(espo)
+        ? espo.betnr
+        : ((await this.journal.get(id))?.betNr ??
+          (await this.advoware.findBeteiligteByEspoId(id))?.betNr);
     if (betnr === undefined) {
       this.logger.log(`CBeteiligte/${id} deleted in EspoCRM: no Advoware party, nothing to do`);
       return;
@@ -217,18 +250,62 @@ export class BeteiligteSyncService {
   }
 
   /**
-   * A create whose answer was lost may have stored the party: look for the one that
-   * carries this EspoCRM id (`externeId`) before POSTing.
+   * A create whose answer was lost may have stored the party. Looked for first by the
+   * EspoCRM id in `externeId`; when Advoware does not keep that field, through the
+   * create journal (written before every POST): the party it names, or the newest
+   * namesake made after it that no other EspoCRM record holds.
    */
   private async createOrAdopt(espo: CBeteiligte): Promise<AdvowareBeteiligte> {
-    const existing = await this.advoware.findBeteiligteByEspoId(espo.id);
-    if (!existing) return this.advoware.createBeteiligte(toAdvoware(espo));
-    this.logger.log(
-      `CBeteiligte/${espo.id} create: adopting Advoware betnr ${existing.betnr} made by an earlier attempt`,
-    );
-    return masterDataDiff(espo, existing).length > 0
-      ? this.putToAdvoware(espo, existing.betnr)
-      : existing;
+    const existing =
+      (await this.advoware.findBeteiligteByEspoId(espo.id)) ?? (await this.fromJournal(espo));
+    if (existing) {
+      this.logger.log(
+        `CBeteiligte/${espo.id} create: adopting Advoware betnr ${existing.betNr} made by an earlier attempt`,
+      );
+      await this.journal.created(espo.id, existing.betNr);
+      return masterDataDiff(espo, existing).length > 0
+        ? this.putToAdvoware(espo, existing.betNr)
+        : existing;
+    }
+    const body = toAdvoware(espo);
+    await this.journal.beforeCreate(espo.id, String(body.name ?? ''), body.vorname);
+    let created: AdvowareBeteiligte;
+    try {
+      created = await this.advoware.createBeteiligte(body);
+    } catch (err) {
+      // An answered refusal (4xx) made nothing; a lost answer (5xx, timeout) may have.
+      if (err instanceof PermanentUpstreamError && (err.status ?? 0) >= 400)
+        await this.journal.forget(espo.id);
+      throw err;
+    }
+    await this.journal.created(espo.id, created.betNr);
+    return created;
+  }
+
+  private async fromJournal(espo: CBeteiligte): Promise<AdvowareBeteiligte | undefined> {
+    const entry = await this.journal.get(espo.id);
+    if (!entry) return undefined;
+    if (entry.betNr !== undefined) {
+      const known = await this.loadAdvoware(entry.betNr);
+      if (known) return known;
+    }
+    const namesakes = (
+      await Promise.all(entry.names.map((n) => this.advoware.findBeteiligteByName(n)))
+    ).flat();
+    const candidate = adoptionCandidate(entry, espo.id, namesakes);
+    if (!candidate) return undefined;
+    const holders = await this.espocrm.list<CBeteiligte>(ENTITY, {
+      where: [{ type: 'equals', attribute: 'betnr', value: candidate.betNr }],
+      select: ['id'],
+      maxSize: 5,
+    });
+    if (holders.list.some((h) => h.id !== espo.id)) {
+      this.logger.warn(
+        `CBeteiligte/${espo.id} create: namesake betnr ${candidate.betNr} belongs to another EspoCRM record; not adopted`,
+      );
+      return undefined;
+    }
+    return candidate;
   }
 
   private async putToAdvoware(espo: CBeteiligte, betnr: number): Promise<AdvowareBeteiligte> {

@@ -23,7 +23,7 @@ function espo(over: Partial<CBeteiligte> = {}): CBeteiligte {
 
 function adv(over: Partial<AdvowareBeteiligte> = {}): AdvowareBeteiligte {
   return {
-    betnr: 10001,
+    betNr: 10001,
     rowId: 'row-1',
     geaendertAm: '2025-03-01T09:00:00Z',
     name: 'Muster',
@@ -131,6 +131,31 @@ const cases: Array<[string, CBeteiligte, AdvowareBeteiligte | null, BeteiligteAc
     espo({ advowareLastSync: null, modifiedAt: AFTER }),
     adv(),
     'no_change',
+  ],
+  // Zone-less Advoware times are Berlin wall-clock (10:30 in March = 09:30Z), not UTC.
+  [
+    'first sync: a zone-less Advoware time is Berlin time (10:30 Berlin is before 10:00Z EspoCRM)',
+    espo({ advowareLastSync: null, modifiedAt: SYNC, lastName: 'Espo' }),
+    adv({ geaendertAm: '2025-03-01T10:30:00' }),
+    'espocrm_newer',
+  ],
+  [
+    'first sync: a zone-less Advoware time after EspoCRM in Berlin terms wins',
+    espo({ advowareLastSync: null, modifiedAt: SYNC, lastName: 'Espo' }),
+    adv({ geaendertAm: '2025-03-01T11:30:00' }),
+    'advoware_newer',
+  ],
+  [
+    'without a stored rowId: a zone-less geaendertAm before the last sync (Berlin) is no change',
+    espo({ advowareRowId: null }),
+    adv({ geaendertAm: '2025-03-01T10:59:00', name: 'Anders' }),
+    'no_change',
+  ],
+  [
+    'without a stored rowId: a zone-less geaendertAm after the last sync (Berlin) is a change',
+    espo({ advowareRowId: null }),
+    adv({ geaendertAm: '2025-03-01T11:01:00', name: 'Anders' }),
+    'advoware_newer',
   ],
 ];
 

@@ -1,3 +1,4 @@
+import { parseAdvowareTime } from '../../integrations/advoware/advoware-time.js';
 import type { AdvowareBeteiligte } from '../../integrations/advoware/advoware.types.js';
 import { parseEspoDateTime } from '../../integrations/espocrm/espocrm-datetime.js';
 import type { CBeteiligte } from '../../integrations/espocrm/espocrm.types.js';
@@ -21,13 +22,13 @@ export interface BeteiligteDecisionInput {
 /** Statuses EspoCRM sets itself when a user edits the record. */
 const USER_CHANGE_STATUSES = new Set(['dirty', 'pending_sync']);
 
-function instant(value: string | null | undefined): number | undefined {
+/** An EspoCRM datetime (UTC without zone); unreadable = unknown. */
+function espoInstant(value: string | null | undefined): number | undefined {
   if (!value) return undefined;
   try {
     return parseEspoDateTime(value).getTime();
   } catch {
-    const t = Date.parse(value);
-    return Number.isNaN(t) ? undefined : t;
+    return undefined;
   }
 }
 
@@ -48,9 +49,10 @@ export function decideBeteiligteSync({
     return { action: 'deleted_in_advoware', reason: `Advoware has no Beteiligte ${espo.betnr}` };
 
   const differing = masterDataDiff(espo, advoware);
-  const espoTime = instant(espo.modifiedAt);
-  const advTime = instant(advoware.geaendertAm);
-  const lastSync = instant(espo.advowareLastSync);
+  const espoTime = espoInstant(espo.modifiedAt);
+  // Advoware's clock: without an offset it is Berlin wall-clock, not UTC and not the host's zone.
+  const advTime = parseAdvowareTime(advoware.geaendertAm);
+  const lastSync = espoInstant(espo.advowareLastSync);
 
   if (lastSync === undefined) {
     // First sync of an existing pair (observed fix: the initial sync once overwrote newer Advoware data).

@@ -46,7 +46,7 @@ describe('Beteiligte mapper', () => {
       masterDataDiff(
         { id: 'e', firstName: 'A', lastName: 'B', geburtsdatum: '1980-05-17', anrede: '' },
         {
-          betnr: 1,
+          betNr: 1,
           vorname: 'A',
           name: 'B ',
           geburtsdatum: '1980-05-17T00:00:00',
@@ -60,7 +60,7 @@ describe('Beteiligte mapper', () => {
     expect(
       toEspoPatch(
         { id: 'e', firstName: 'A', lastName: 'B', rechtsform: 'Natürliche Person', anrede: 'Frau' },
-        { betnr: 1, vorname: 'A', name: 'C', rechtsform: 'Natürliche Person', anrede: 'Frau' },
+        { betNr: 1, vorname: 'A', name: 'C', rechtsform: 'Natürliche Person', anrede: 'Frau' },
       ),
     ).toEqual({ lastName: 'C' });
   });

@@ -7,6 +7,7 @@ import { BeteiligteTopics } from './beteiligte.jobs.js';
 import { BeteiligteSyncCron } from './beteiligte-sync.cron.js';
 import { BeteiligteSyncProcessor } from './beteiligte-sync.processor.js';
 import { BeteiligteSyncService } from './beteiligte-sync.service.js';
+import { BeteiligteCreateJournal } from './create-journal.js';
 import {
   BeteiligteCreateWebhookController,
   BeteiligteDeleteWebhookController,
@@ -29,6 +30,7 @@ import { KommunikationSyncService } from './kommunikation-sync.service.js';
     BeteiligteSyncProcessor,
     BeteiligteSyncCron,
     BeteiligteSyncService,
+    BeteiligteCreateJournal,
     KommunikationSyncService,
     AdressenSyncService,
   ],

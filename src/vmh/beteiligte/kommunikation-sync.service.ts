@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AdvowareClient } from '../../integrations/advoware/advoware.client.js';
+import type { AdvowareBeteiligte } from '../../integrations/advoware/advoware.types.js';
 import type { CBeteiligte } from '../../integrations/espocrm/espocrm.types.js';
 import { diffKommunikation, kommunikationHash } from './kommunikation.diff.js';
 
@@ -18,13 +19,18 @@ export class KommunikationSyncService {
 
   constructor(private readonly advoware: AdvowareClient) {}
 
-  /** `espoChangedSinceSync`: EspoCRM was edited after the last sync (then a missing Advoware entry means "new in EspoCRM"). */
+  /**
+   * `party`: the Advoware record as read; its embedded `kommunikation` is used when
+   * present (no extra call). `espoChangedSinceSync`: EspoCRM was edited after the last
+   * sync (then a missing Advoware entry means "new in EspoCRM").
+   */
   async sync(
     espo: CBeteiligte,
-    betnr: number,
+    party: AdvowareBeteiligte,
     espoChangedSinceSync: boolean,
   ): Promise<KommunikationSyncResult> {
-    const entries = await this.advoware.listKommunikationen(betnr);
+    const betnr = party.betNr;
+    const entries = await this.advoware.kommunikationenOf(party);
     const before = kommunikationHash(entries);
     const advowareOnlyChanged =
       !!espo.kommunikationHash && espo.kommunikationHash !== before && !espoChangedSinceSync;
@@ -45,7 +51,7 @@ export class KommunikationSyncService {
     const advowareWrites = plan.updates.length + plan.creates.length;
     const hash =
       advowareWrites > 0
-        ? kommunikationHash(await this.advoware.listKommunikationen(betnr))
+        ? kommunikationHash(await this.advoware.readKommunikationen(betnr))
         : before;
     const espoFields: Record<string, unknown> =
       plan.emails && plan.phones
