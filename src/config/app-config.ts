@@ -103,6 +103,8 @@ export class AppConfig {
     managementKey: string;
     timeoutMs: number;
     collectionEntityTypes: string[];
+    /** Bounds of the scan for a deleted document whose record is gone. */
+    deleteScan: { maxCollections: number; maxDocuments: number };
   };
   readonly google: {
     apiRootUrl: string;
@@ -214,6 +216,10 @@ export class AppConfig {
       managementKey: e.XAI_MANAGEMENT_KEY,
       timeoutMs: e.XAI_TIMEOUT_SECONDS * 1000,
       collectionEntityTypes: list(e.XAI_COLLECTION_ENTITY_TYPES),
+      deleteScan: {
+        maxCollections: e.DOCUMENT_DELETE_SCAN_MAX_COLLECTIONS,
+        maxDocuments: e.DOCUMENT_DELETE_SCAN_MAX_DOCUMENTS,
+      },
     };
     this.google = {
       apiRootUrl: e.GOOGLE_API_ROOT_URL.endsWith('/')

@@ -153,6 +153,10 @@ export class EnvironmentVariables {
   @IsString() @IsNotEmpty() XAI_MANAGEMENT_KEY!: string;
   @Transform(toInt) @IsInt() @Min(1) XAI_TIMEOUT_SECONDS: number = 60;
   @IsString() XAI_COLLECTION_ENTITY_TYPES: string = 'CBeteiligte,Account,CVmhRaeumungsklage';
+  /** A deleted document whose record is gone is looked for in at most this many collections … */
+  @Transform(toInt) @IsInt() @Min(1) DOCUMENT_DELETE_SCAN_MAX_COLLECTIONS: number = 500;
+  /** … and at most this many memberships in all (issue 16: an unknown id costs bounded work). */
+  @Transform(toInt) @IsInt() @Min(1) DOCUMENT_DELETE_SCAN_MAX_DOCUMENTS: number = 50000;
 
   // --- Google Calendar ------------------------------------------------------------
   @IsUrl(urlOpts) GOOGLE_API_ROOT_URL: string = 'https://www.googleapis.com/';

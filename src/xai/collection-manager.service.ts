@@ -9,6 +9,7 @@ import type { EspoRecord } from '../integrations/espocrm/espocrm.types.js';
 import { XaiClient } from '../integrations/xai/xai.client.js';
 import type { XaiCollection, XaiCollectionUpdate } from '../integrations/xai/xai.types.js';
 import { DocumentTopics } from '../vmh/documents/document.jobs.js';
+import { CollectionAdoption } from './collection-adoption.service.js';
 import {
   collectionInput,
   collectionName,
@@ -48,6 +49,7 @@ export class CollectionManagerService {
     private readonly producer: JobProducer,
     private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly adoption: CollectionAdoption,
   ) {}
 
   isCollectionType(entityType: string): boolean {
@@ -81,7 +83,12 @@ export class CollectionManagerService {
     if (storedId) {
       const existing = await this.confirm(storedId);
       if (existing) {
-        await this.repair(existing, owner, name);
+        // A collection the old hub made gets the owner line and its memberships the tags.
+        await this.adoption.ensureAdopted(
+          storedId,
+          owner,
+          await this.repair(existing, owner, name),
+        );
         if (await this.redis.exists(this.stormPendingKey(owner))) {
           const documents = await this.storm(owner, traceId);
           this.logger.log(
@@ -98,6 +105,7 @@ export class CollectionManagerService {
     const found = await this.findOwned(owner);
     const collection = found ?? (await this.xai.createCollection(collectionInput(owner, name)));
     if (found) await this.repair(found, owner, name);
+    await this.adoption.remember(collection.collection_id);
     // Set before the write, cleared after the storm: if the job fails in between (the
     // write's answer lost, the document list failing), its retry finds the id stored and
     // would only verify it, leaving documents synced without this collection.
@@ -148,8 +156,15 @@ export class CollectionManagerService {
     return undefined;
   }
 
-  /** Keeps the name in step with the entity and declares the document fields; no call when both fit. */
-  private async repair(c: XaiCollection, owner: EntityRef, name: string | null): Promise<void> {
+  /**
+   * Keeps the name in step with the entity and declares the document fields; no call
+   * when both fit. Answers the collection as it is afterwards.
+   */
+  private async repair(
+    c: XaiCollection,
+    owner: EntityRef,
+    name: string | null,
+  ): Promise<XaiCollection> {
     const update: XaiCollectionUpdate = {};
     const wanted = collectionName(owner.entityType, name, owner.entityId);
     if (c.collection_name !== wanted) update.name = wanted;
@@ -160,9 +175,9 @@ export class CollectionManagerService {
         operation: 'FIELD_DEFINITION_ADD' as const,
       }));
     }
-    if (update.name !== undefined || update.fieldDefinitionUpdates !== undefined) {
-      await this.xai.updateCollection(c.collection_id, update);
-    }
+    if (update.name === undefined && update.fieldDefinitionUpdates === undefined) return c;
+    const updated = await this.xai.updateCollection(c.collection_id, update);
+    return { ...c, ...updated, collection_id: c.collection_id };
   }
 
   /** The intended storm: every linked document checks its memberships against the new collection. */

@@ -39,10 +39,20 @@ export function collectionName(
 }
 
 export function collectionDescription(owner: EntityRef): string {
-  return (
-    `Documents of EspoCRM ${owner.entityType} ${owner.entityId}, kept by bitbylaw-hub.\n` +
-    `espocrm_entity_type=${owner.entityType}; espocrm_entity_id=${owner.entityId}`
-  );
+  return `Documents of EspoCRM ${owner.entityType} ${owner.entityId}, kept by bitbylaw-hub.\n${ownerLine(owner)}`;
+}
+
+function ownerLine(owner: EntityRef): string {
+  return `espocrm_entity_type=${owner.entityType}; espocrm_entity_id=${owner.entityId}`;
+}
+
+/**
+ * The description of a collection the hub adopts (made by the old hub, reached through
+ * the entity's `xaiCollectionId`): whatever it said, plus the owner line.
+ */
+export function adoptedDescription(existing: string | null | undefined, owner: EntityRef): string {
+  const kept = (existing ?? '').trim();
+  return kept.length > 0 ? `${kept}\n${ownerLine(owner)}` : collectionDescription(owner);
 }
 
 export function collectionInput(
@@ -73,6 +83,11 @@ export function missingFieldDefinitions(
 /** The fields a CDokumente membership carries. */
 export function documentFields(documentId: string): Record<string, string> {
   return { [ENTITY_TYPE_FIELD]: 'CDokumente', [ENTITY_ID_FIELD]: documentId };
+}
+
+/** A membership without the hub's fields (the old hub added it, or someone by hand). */
+export function isUntagged(fields: Record<string, string> | undefined): boolean {
+  return !fields?.[ENTITY_TYPE_FIELD] || !fields?.[ENTITY_ID_FIELD];
 }
 
 export function isDocumentMembership(

@@ -281,9 +281,11 @@ describe('VMH documents → xAI collections (e2e)', () => {
     expect(xai.count('DELETE', '/v1/files/:id')).toBe(0);
   });
 
-  it('removes the memberships listed on the record when the delete webhook arrives before the record is gone', async () => {
+  it('removes the memberships listed on the record when the record is still readable but marked deleted', async () => {
     const { docs, collection } = await linkKlageWithDocuments(1);
     const file = doc(docs[0]).xaiId!;
+    // Issue 16: the hub acts only once EspoCRM confirms the delete (404 or `deleted`).
+    espo.patch('CDokumente', docs[0], { deleted: true });
     await post('/vmh/webhook/document/delete', [{ id: docs[0] }]);
     await waitFor(() => !xai.members(collection).includes(file), { what: 'membership removed' });
     await idle();

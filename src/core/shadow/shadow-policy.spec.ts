@@ -106,7 +106,9 @@ describe('shadow policy', () => {
       b: '2',
       c: '{"d":true}',
     });
-    expect(summarizeWrite({ long: 'y'.repeat(500) }).long).toHaveLength(121);
+    expect((summarizeWrite({ long: 'y'.repeat(500) }) as Record<string, string>).long).toHaveLength(
+      121,
+    );
     const many = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}`, i]));
     const summary = summarizeWrite(many) as Record<string, string>;
     expect(Object.keys(summary)).toHaveLength(25);

@@ -173,19 +173,21 @@ export class XaiClient {
 
   /**
    * Adds an uploaded file to a collection. Idempotent: a file that is already a
-   * member (409) counts as added, so a retried or repeated sync is harmless.
+   * member (409) counts as added, so a retried or repeated sync is harmless; the
+   * answer says which (false: it was a member already, maybe without these fields).
    * @throws UpstreamNotFoundError when the collection or the file does not exist.
    */
   async addDocument(
     collectionId: string,
     fileId: string,
     fields?: Record<string, string>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const path = documentPath(collectionId, fileId);
     try {
       await this.call(() => this.managementHttp.post(path, fields ? { fields } : {}));
+      return true;
     } catch (err) {
-      if (err instanceof UpstreamConflictError) return;
+      if (err instanceof UpstreamConflictError) return false;
       throw err;
     }
   }

@@ -1,3 +1,5 @@
+import { documentStatusKind, isChangedStatus } from './document-status.js';
+
 /**
  * Pure decisions of the document sync (DOMAIN.md "Documents → xAI"). The service
  * reads EspoCRM, calls these, and does what they say; every row is unit-tested.
@@ -21,11 +23,9 @@ export type SyncDecision =
   /** `fetchFile`: the attachment must be read (and maybe uploaded); otherwise memberships/status only. */
   | { action: 'sync'; fetchFile: boolean; reason: string };
 
-const CHANGED_STATUSES = new Set(['neu', 'geändert']);
-
 /** Whether the file may differ from what xAI holds, judged without downloading it. */
 export function fileMayHaveChanged(doc: DocumentState): boolean {
-  if (doc.fileStatus !== null && CHANGED_STATUSES.has(doc.fileStatus)) return true;
+  if (isChangedStatus(doc.fileStatus)) return true;
   return doc.md5sum === null || doc.md5sum !== doc.xaiSyncedHash;
 }
 
@@ -55,7 +55,7 @@ export function decideDocumentSync(doc: DocumentState, required: readonly string
   if (!sameSet(doc.xaiCollections, required)) {
     return { action: 'sync', fetchFile: false, reason: 'collections differ' };
   }
-  if (doc.fileStatus !== 'synced')
+  if (documentStatusKind(doc.fileStatus) !== 'synced')
     return { action: 'sync', fetchFile: false, reason: `status ${doc.fileStatus ?? 'empty'}` };
   return { action: 'skip', reason: 'in sync' };
 }

@@ -21,6 +21,7 @@ import {
   isDocumentMembership,
   type EntityRef,
 } from '../../xai/collection.mapper.js';
+import { CollectionAdoption } from '../../xai/collection-adoption.service.js';
 import { collectionGenerationKey } from '../../xai/collection-manager.service.js';
 import { CollectionTopics, collectionEnsureKey } from '../../xai/xai.jobs.js';
 import {
@@ -55,7 +56,8 @@ export type DocumentOutcome =
   | { status: 'synced'; uploaded: boolean; added: number; removed: number }
   | { status: 'refused'; reason: string }
   | { status: 'gone' }
-  | { status: 'deleted'; removed: number; via: 'record' | 'scan' };
+  | { status: 'deleted'; removed: number; via: 'record' | 'scan'; truncated?: boolean }
+  | { status: 'still_exists' };
 
 interface FileContent {
   data: Buffer;
@@ -92,6 +94,7 @@ export class DocumentSyncService {
     private readonly producer: JobProducer,
     private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly adoption: CollectionAdoption,
   ) {}
 
   run(job: DocumentJob): Promise<DocumentOutcome> {
@@ -166,10 +169,13 @@ export class DocumentSyncService {
   }
 
   /**
-   * Delete: remove the file from every collection it is in, keep the file. EspoCRM
-   * usually deletes the record before the webhook fires, so the record's
-   * `xaiCollections` is read when it still exists; otherwise the hub's collections
-   * are scanned for memberships carrying this document's EspoCRM id.
+   * Delete: remove the file from every collection it is in, keep the file. Acts only
+   * once EspoCRM confirms the record is gone (404, or the record marked `deleted`): a
+   * delete event for a live document (replayed, or sent to the wrong route) does
+   * nothing but say so. A record still readable but marked `deleted` names its
+   * collections itself; a gone record is looked for in the hub's collections
+   * (memberships tagged with its id), a scan bounded by
+   * DOCUMENT_DELETE_SCAN_MAX_COLLECTIONS / _MAX_DOCUMENTS.
    */
   async deleteDocument(id: string): Promise<DocumentOutcome> {
     const label = `${DOCUMENT_ENTITY}/${id}`;
@@ -178,6 +184,12 @@ export class DocumentSyncService {
       record = await this.espo.get<CDokumente>(DOCUMENT_ENTITY, id);
     } catch (err) {
       if (!(err instanceof UpstreamNotFoundError)) throw err;
+    }
+    if (record && !isMarkedDeleted(record)) {
+      this.logger.warn(
+        `document ${label} delete event ignored: EspoCRM still has the record (not deleted), memberships kept`,
+      );
+      return { status: 'still_exists' };
     }
     let removed = 0;
     if (record) {
@@ -198,23 +210,47 @@ export class DocumentSyncService {
       );
       return { status: 'deleted', removed, via: 'record' };
     }
-    for await (const c of this.xai.listCollections()) {
+    const { maxCollections, maxDocuments } = this.config.xai.deleteScan;
+    let collections = 0;
+    let documents = 0;
+    let truncated = false;
+    scan: for await (const c of this.xai.listCollections()) {
       const owner = collectionOwner(c.collection_description);
       if (!owner || !this.config.xai.collectionEntityTypes.includes(owner.entityType)) continue;
+      if (collections >= maxCollections) {
+        truncated = true;
+        break;
+      }
+      collections += 1;
       const fileIds: string[] = [];
       for await (const d of this.xai.listDocuments(c.collection_id)) {
-        const fid = d.file_metadata?.file_id;
-        if (fid && isDocumentMembership(d.fields, id)) fileIds.push(fid);
+        if (documents >= maxDocuments) {
+          truncated = true;
+        } else {
+          documents += 1;
+          const fid = d.file_metadata?.file_id;
+          if (fid && isDocumentMembership(d.fields, id)) fileIds.push(fid);
+        }
+        if (truncated) break;
       }
       for (const fid of fileIds) {
         await this.xai.removeDocument(c.collection_id, fid);
         removed += 1;
       }
+      if (truncated) break scan;
     }
-    this.logger.log(
-      `document ${label} deleted: removed from ${removed} collections (record gone, found by scan), file kept`,
-    );
-    return { status: 'deleted', removed, via: 'scan' };
+    if (truncated) {
+      this.logger.warn(
+        `document ${label} deleted: scan stopped at its bound (${collections} collections, ${documents} memberships; ` +
+          `DOCUMENT_DELETE_SCAN_MAX_COLLECTIONS=${maxCollections}, DOCUMENT_DELETE_SCAN_MAX_DOCUMENTS=${maxDocuments}); ` +
+          `removed from ${removed} collections, memberships beyond the bound may remain`,
+      );
+    } else {
+      this.logger.log(
+        `document ${label} deleted: removed from ${removed} collections (record gone, found by scanning ${collections} collections), file kept`,
+      );
+    }
+    return { status: 'deleted', removed, via: 'scan', ...(truncated ? { truncated } : {}) };
   }
 
   /** Records a final failure on the document so a person sees it in EspoCRM. */
@@ -415,6 +451,7 @@ export class DocumentSyncService {
         previousFileId: state.xaiId,
         fileId: currentFileId,
       });
+      if (attempt === 0) await this.adoptAll(wanted, required);
       const failed = await this.addAll(plan.add, currentFileId!, state.id);
       if (failed.length === 0) {
         for (const r of plan.remove) await this.xai.removeDocument(r.collectionId, r.fileId);
@@ -450,13 +487,27 @@ export class DocumentSyncService {
     const failed: string[] = [];
     for (const cid of collectionIds) {
       try {
-        await this.xai.addDocument(cid, fileId, documentFields(documentId));
+        const added = await this.xai.addDocument(cid, fileId, documentFields(documentId));
+        // Already a member: maybe the old hub's membership, without the fields a delete finds it by.
+        if (!added) await this.adoption.tagMembership(cid, fileId, documentId);
       } catch (err) {
         if (!(err instanceof UpstreamNotFoundError)) throw err;
         failed.push(cid);
       }
     }
     return failed;
+  }
+
+  /**
+   * A collection reached through an entity's `xaiCollectionId` that the old hub made
+   * gets the hub's owner line and tags before this document joins it (free after the
+   * first time: collection-adoption.service.ts). A gone collection is left to addAll.
+   */
+  private async adoptAll(collectionIds: string[], required: RequiredCollections): Promise<void> {
+    for (const cid of collectionIds) {
+      const owner = required.owners.get(cid);
+      if (owner) await this.adoption.ensureAdopted(cid, owner);
+    }
   }
 
   /** Marks gone collections (and asks for their recreation); true when the file itself is gone. */
@@ -493,6 +544,12 @@ export class DocumentSyncService {
     if ('refused' in fetched) throw new ValidationError(fetched.refused);
     return fetched;
   }
+}
+
+/** EspoCRM's soft delete, when a record is still readable (an API user allowed to see deleted records). */
+function isMarkedDeleted(record: CDokumente): boolean {
+  const d = (record as EspoRecord).deleted;
+  return d === true || d === 1 || d === '1' || d === 'true';
 }
 
 function ownerKey(entityType: string, entityId: string): string {

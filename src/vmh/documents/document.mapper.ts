@@ -52,7 +52,8 @@ export function readDocumentState(record: CDokumente): DocumentState {
     xaiCollections: readStringList(record.xaiCollections),
     xaiSyncedHash: nonEmpty(record.xaiSyncedHash),
     md5sum: nonEmpty(record.md5sum),
-    fileStatus: nonEmpty(record.fileStatus),
+    // `dateiStatus`: the old hub's name of the field on some records.
+    fileStatus: nonEmpty(record.fileStatus) ?? nonEmpty((record as EspoRecord).dateiStatus),
     syncErrorMessage: nonEmpty(record.syncErrorMessage),
   };
 }

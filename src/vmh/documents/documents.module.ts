@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { registerTopicQueues } from '../../core/queue/queue-names.js';
 import { EspoCrmModule } from '../../integrations/espocrm/espocrm.module.js';
 import { XaiModule } from '../../integrations/xai/xai.module.js';
+import { XaiCollectionsModule } from '../../xai/xai.module.js';
 import { DocumentDeleteProcessor, DocumentSyncProcessor } from './document-sync.processor.js';
 import { DocumentSyncService } from './document-sync.service.js';
 import {
@@ -22,6 +23,7 @@ import {
     registerTopicQueues(DocumentTopics.Create, DocumentTopics.Update, DocumentTopics.Delete),
     EspoCrmModule,
     XaiModule,
+    XaiCollectionsModule,
   ],
   controllers: [
     DocumentCreateWebhookController,
