@@ -141,6 +141,43 @@ describe('EspoCRM fake (HTTP contract)', () => {
       }
     });
 
+    it('answers 404 with X-Status-Reason for an entity type its metadata does not know', async () => {
+      const calls: Array<[string, string, unknown]> = [
+        ['POST', 'CBeteiligten', { name: 'typo' }],
+        ['GET', 'CBeteiligten', undefined],
+        ['GET', 'CBeteiligten/0123456789abcdef0', undefined],
+        ['PUT', 'CBeteiligten/0123456789abcdef0', { name: 'x' }],
+        ['DELETE', 'CBeteiligten/0123456789abcdef0', undefined],
+        ['GET', 'CBeteiligten/0123456789abcdef0/dokumente', undefined],
+        ['POST', 'CBeteiligten/0123456789abcdef0/dokumente', { id: 'x' }],
+      ];
+      for (const [method, path, body] of calls) {
+        const res = await call(method, path, { body });
+        expect([method, path, res.status, res.reason]).toEqual([
+          method,
+          path,
+          404,
+          'Entity type CBeteiligten does not exist',
+        ]);
+      }
+      // Nothing was stored under the unknown type.
+      expect(Object.keys(fake.state().records)).not.toContain('CBeteiligten');
+      expect((await call('GET', 'Metadata', { query: 'key=entityDefs.CBeteiligten' })).body).toBe(
+        null,
+      );
+    });
+
+    it('knows a type once declared (Entity Manager) or seeded in-process', async () => {
+      expect(fake.hasEntityType('CAkte')).toBe(false);
+      fake.defineEntityType('CAkte', { aktenzeichen: { type: 'varchar' } });
+      const created = await call('POST', 'CAkte', { body: { aktenzeichen: '1/26' } });
+      expect(created.status).toBe(200);
+      fake.put('CMandat', { name: 'seeded' });
+      expect((await list('CMandat', '')).total).toBe(1);
+      fake.reset();
+      expect((await call('GET', 'CAkte')).status).toBe(404);
+    });
+
     it('deletes with the answer true, then the record is gone', async () => {
       const rec = fake.put('Account', { name: 'Gone GmbH' });
       const res = await call('DELETE', `Account/${rec.id}`);
@@ -426,6 +463,36 @@ describe('EspoCRM fake (HTTP contract)', () => {
       expect(
         (await call('GET', 'Metadata', { query: 'key=entityDefs.CDokumente.fields.account' })).body,
       ).toEqual({ type: 'linkMultiple', entity: 'Account' });
+    });
+
+    it('takes the link-multiple switch from a seed over HTTP, and from the option', async () => {
+      fake.linkRecords('Account', account, 'dokumente', docs[1]);
+      const seeded = await fetch(`${fake.url}/__fake/seed`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ options: { linkMultipleFields: false } }),
+      });
+      expect(seeded.status).toBe(200);
+      const read = (await call('GET', `CDokumente/${docs[1]}`)).body as Record<string, unknown>;
+      expect(read).not.toHaveProperty('accountIds');
+      expect(names(await list(`CDokumente/${docs[1]}/account`, ''))).toEqual(['Acc']);
+      fake.setLinkMultipleFields(true);
+      expect((await call('GET', `CDokumente/${docs[1]}`)).body).toMatchObject({
+        accountIds: [account],
+      });
+
+      const off = await startEspoCrmFake({ linkMultipleFields: false });
+      try {
+        const d = off.put('CDokumente', { name: 'd' }).id;
+        const res = await fetch(`${off.apiUrl}/CDokumente/${d}`, {
+          headers: { 'X-Api-Key': TEST_SECRETS.ESPOCRM_API_KEY },
+        });
+        expect(Object.keys((await res.json()) as object).some((k) => k.endsWith('Ids'))).toBe(
+          false,
+        );
+      } finally {
+        await off.close();
+      }
     });
 
     it('sets the links of a link-multiple field written as {link}Ids, without storing the ids', async () => {

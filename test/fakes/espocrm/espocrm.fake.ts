@@ -26,7 +26,10 @@ import {
  * types, enum options and required fields (400), duplicates where configured (409).
  * A link-multiple field (by default CDokumente's reverse links) comes with the record
  * read as `{field}Ids` and `{field}Names`, with a list only when `select` names them,
- * and a write of `{field}Ids` sets the link, as EspoCRM does.
+ * and a write of `{field}Ids` sets the link, as EspoCRM does. An entity type its
+ * metadata does not know answers 404 on every record route, as EspoCRM does for a
+ * scope that does not exist (today's hub bug it catches: a typo in an entity name
+ * creating records nobody ever reads).
  */
 
 export interface EspoSeedLink {
@@ -50,6 +53,8 @@ export interface EspoSeedAttachment {
 }
 
 export interface EspoSeed {
+  /** Switches, so a seed over HTTP (`/__fake/seed`) can set them too. */
+  options?: { linkMultipleFields?: boolean };
   records?: Record<string, EspoRecord[]>;
   links?: EspoSeedLink[];
   attachments?: EspoSeedAttachment[];
@@ -88,8 +93,13 @@ export interface EspoCrmFakeOptions {
   /**
    * CDokumente's reverse links have link-multiple fields, so `GET CDokumente/{id}`
    * carries e.g. `cBeteiligteIds`/`cBeteiligteNames` (default true; false models an
-   * install whose relationships were made without them).
+   * install whose relationships were made without them: EspoCRM gives `{link}Ids`
+   * only for link-multiple fields, which a relationship made in the Entity Manager
+   * has only when its "Link Multiple Field" box was ticked — *observed* in EspoCRM's
+   * Entity Manager; DOMAIN.md promises none).
    */
+  linkMultipleFields?: boolean;
+  /** The old name of `linkMultipleFields`. */
   documentLinkFields?: boolean;
 }
 
@@ -171,7 +181,8 @@ export class EspoCrmFake extends FakeServer {
     this.apiKey = this.defaultApiKey;
     this.documentParents = options.documentParents ?? DEFAULT_DOCUMENT_PARENTS;
     this.duplicateCheck = options.duplicateCheck ?? {};
-    this.defaultDocumentLinkFields = options.documentLinkFields ?? true;
+    this.defaultDocumentLinkFields =
+      options.linkMultipleFields ?? options.documentLinkFields ?? true;
     this.entityDefs = buildEntityDefs(this.documentParents, {
       documentLinkFields: this.defaultDocumentLinkFields,
     });
@@ -207,6 +218,8 @@ export class EspoCrmFake extends FakeServer {
    * missing `id`/`createdAt`/`modifiedAt` are filled in. Returns the stored copy.
    */
   put<T extends EspoRecord = EspoRecord>(entity: string, record: Partial<EspoRecord>): T {
+    // Seeding records of a type implies the firm has it: declare it, as a test would.
+    this.defineEntityType(entity);
     const now = espoNow(this.clock());
     const id = record.id ?? this.newId(entity);
     const existing = this.store.get(entity)?.get(id);
@@ -304,6 +317,26 @@ export class EspoCrmFake extends FakeServer {
     setDocumentLinkFields(this.entityDefs, this.documentParents, enabled);
   }
 
+  /** Same switch under the option's name. */
+  setLinkMultipleFields(enabled: boolean): void {
+    this.setDocumentLinkFields(enabled);
+  }
+
+  /** Whether EspoCRM's metadata has this entity type (records of others answer 404). */
+  hasEntityType(entity: string): boolean {
+    return Object.hasOwn(this.entityDefs, entity);
+  }
+
+  /** Declares an entity type with the given fields (EspoCRM: made in the Entity Manager). */
+  defineEntityType(entity: string, fields: Record<string, { type: string }> = {}): void {
+    this.entityDefs[entity] ??= {
+      fields: {},
+      links: {},
+      collection: { orderBy: 'createdAt', order: 'desc' },
+    };
+    Object.assign(this.entityDefs[entity].fields, fields);
+  }
+
   // --- FakeServer contract --------------------------------------------------------
 
   state(): EspoFakeState {
@@ -352,6 +385,8 @@ export class EspoCrmFake extends FakeServer {
 
   seed(data: unknown): void {
     const seed = (data ?? {}) as EspoSeed;
+    if (typeof seed.options?.linkMultipleFields === 'boolean')
+      this.setLinkMultipleFields(seed.options.linkMultipleFields);
     for (const a of seed.attachments ?? []) this.addAttachment(a);
     for (const [entity, list] of Object.entries(seed.records ?? {})) {
       if (!Array.isArray(list)) throw new Error(`seed.records.${entity} must be an array`);
@@ -407,6 +442,11 @@ export class EspoCrmFake extends FakeServer {
     this.route(method, `${API}${template}`, (req) => {
       if (req.headers['x-api-key'] !== this.apiKey) return { status: 401 };
       try {
+        const entity = req.params.entity;
+        if (entity !== undefined && !this.hasEntityType(entity)) {
+          // *Assumed* wording; the status (404 for a scope that does not exist) is EspoCRM's.
+          throw new EspoHttpError(404, `Entity type ${entity} does not exist`);
+        }
         return handler(req);
       } catch (err) {
         if (err instanceof EspoHttpError) return this.error(err.status, err.reason, err.body);
