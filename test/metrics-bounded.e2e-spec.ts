@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
@@ -6,6 +8,7 @@ import {
   type AdvowareFake,
   startAdvowareFake,
 } from './fakes/advoware/advoware.fake.js';
+import { MetricsServer } from '../src/console/metrics-server.service.js';
 import { type RunningHub, startHub } from './support/hub.js';
 import { TEST_SECRETS, testEnv } from './support/test-env.js';
 
@@ -105,6 +108,11 @@ describe('metric labels stay bounded under random paths', () => {
     const heapAfter = retainedHeap();
     const seriesAfter = series(after);
 
+    const grownMb = (heapAfter - heapBefore) / 1024 / 1024;
+    process.stdout.write(
+      `metrics: ${seriesBefore.length} series before and ${seriesAfter.length} after; ` +
+        `/metrics ${before.length} → ${after.length} bytes; retained heap +${grownMb.toFixed(1)} MB\n`,
+    );
     // The traffic was counted (the test would pass trivially if nothing were recorded) ...
     const webhookCount = Number(
       /hub_webhook_requests_total\{route="other",status="404"\} (\d+)/.exec(after)?.[1],
@@ -119,11 +127,33 @@ describe('metric labels stay bounded under random paths', () => {
     expect(after.length - before.length).toBeLessThan(2048);
     // Retained heap after a full GC: 6,000 distinct paths leave nothing behind worth
     // naming (before the fix, each kept a label set and its text in the registry).
-    const grownMb = (heapAfter - heapBefore) / 1024 / 1024;
-    process.stdout.write(
-      `metrics: ${seriesBefore.length} series before and ${seriesAfter.length} after; ` +
-        `/metrics ${before.length} → ${after.length} bytes; retained heap +${grownMb.toFixed(1)} MB\n`,
-    );
     expect(grownMb).toBeLessThan(6);
   }, 180_000);
+});
+
+describe('the keyless metrics port', () => {
+  async function freePort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+
+  it.each([
+    [undefined, '127.0.0.1'],
+    ['0.0.0.0', '0.0.0.0'],
+  ])('binds to METRICS_HOST=%s as %s', async (host, bound) => {
+    const port = await freePort();
+    const hub = await startHub(testEnv({}, { METRICS_PORT: String(port), METRICS_HOST: host }));
+    try {
+      const server = (hub.app.get(MetricsServer) as unknown as { server: Server }).server;
+      expect(server.address()).toMatchObject({ address: bound, port });
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('hub_webhook_requests_total');
+    } finally {
+      await hub.close();
+    }
+  });
 });
