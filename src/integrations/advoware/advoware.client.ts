@@ -173,7 +173,7 @@ export class AdvowareClient {
    * Beteiligte sync's create journal covers that).
    */
   async findBeteiligteByEspoId(espoId: string): Promise<AdvowareBeteiligte | undefined> {
-    const list = await this.listBeteiligte({ externeId: espoId });
+    const list = await this.filteredBeteiligte({ externeId: espoId });
     return list.find((b) => b.externeId === espoId);
   }
 
@@ -183,8 +183,18 @@ export class AdvowareClient {
    */
   async findBeteiligteByName(name: string): Promise<AdvowareBeteiligte[]> {
     const wanted = sameText(name);
-    const list = await this.listBeteiligte({ name });
+    const list = await this.filteredBeteiligte({ name });
     return list.filter((b) => sameText(b.name) === wanted).sort((a, b) => b.betNr - a.betNr);
+  }
+
+  /**
+   * One page of a filtered party list. Not walked: a filter Advoware honours answers a
+   * few records; one it ignores would page through every party of the firm on each
+   * create, which is worse than the rare miss it could prevent.
+   */
+  private async filteredBeteiligte(query: Record<string, string>): Promise<AdvowareBeteiligte[]> {
+    const { data } = await this.request<unknown>('GET', this.path('beteiligte'), { query });
+    return readPage(data).items.map((item) => readBeteiligte(item, `GET ${this.paths.beteiligte}`));
   }
 
   async listBeteiligte(query: Record<string, string> = {}): Promise<AdvowareBeteiligte[]> {
