@@ -57,33 +57,33 @@ interface GaxiosLikeOptions {
 /**
  * The same for googleapis (gaxios), added to each JWT client's transporter, which
  * carries the token exchange and every Calendar API call: the token exchange (any of
- * `tokenUrls`) passes, writes are recorded and answered.
+ * `tokenUrls`) passes, writes are recorded and answered. The record is made here, not
+ * in the adapter: gaxios wraps an adapter's error as a network error (which the
+ * client would retry), while an interceptor's error reaches the caller as it is.
  */
 export function shadowGaxiosInterceptor(tokenUrls: readonly string[]) {
   return {
-    resolved: <O extends GaxiosLikeOptions>(opts: O): Promise<O> => {
+    resolved: async <O extends GaxiosLikeOptions>(opts: O): Promise<O> => {
       const scope = currentShadowScope();
       const method = (opts.method ?? 'GET').toUpperCase();
       const url = String(opts.url ?? '');
-      if (!scope || READS.has(method) || tokenUrls.includes(url)) return Promise.resolve(opts);
-      const path = new URL(url).pathname;
-      opts.adapter = async (prepared: O) => {
-        const answer = await scope.recorder.intercept(scope, {
-          system: 'google',
-          method,
-          path,
-          body: bodyOf(opts.data ?? opts.body),
-        });
-        return {
+      if (!scope || READS.has(method) || tokenUrls.includes(url)) return opts;
+      const answer = await scope.recorder.intercept(scope, {
+        system: 'google',
+        method,
+        path: new URL(url).pathname,
+        body: bodyOf(opts.data ?? opts.body),
+      });
+      opts.adapter = (prepared: O) =>
+        Promise.resolve({
           config: prepared,
           data: answer.data,
           status: answer.status,
           statusText: 'shadow',
           ok: true,
           headers: new Headers(),
-        };
-      };
-      return Promise.resolve(opts);
+        });
+      return opts;
     },
   };
 }
