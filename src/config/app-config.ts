@@ -128,6 +128,8 @@ export class AppConfig {
     windowDaysBack: number;
     windowDaysAhead: number;
     employeeEmailDomain?: string;
+    /** Taking over the old hub's calendar and events (calendar-adoption.ts). */
+    adopt: { summaryPattern: string; refProperties: string[]; idPattern?: RegExp };
   };
   /** Every configured secret value, so the logger can mask them wherever they appear. */
   readonly secrets: string[];
@@ -247,6 +249,13 @@ export class AppConfig {
       windowDaysBack: e.CALENDAR_WINDOW_DAYS_BACK,
       windowDaysAhead: e.CALENDAR_WINDOW_DAYS_AHEAD,
       employeeEmailDomain: e.CALENDAR_EMPLOYEE_EMAIL_DOMAIN,
+      adopt: {
+        summaryPattern: e.CALENDAR_ADOPT_SUMMARY,
+        refProperties: list(e.CALENDAR_ADOPT_REF_PROPERTIES),
+        idPattern: e.CALENDAR_ADOPT_ID_PATTERN
+          ? new RegExp(e.CALENDAR_ADOPT_ID_PATTERN)
+          : undefined,
+      },
     };
     this.secrets = [
       e.OPS_API_KEY,

@@ -15,6 +15,7 @@ import {
   ValidateIf,
   validateSync,
 } from 'class-validator';
+import { CalendarAdoptIdPatternRule } from '../calendar-sync/calendar-adoption.rule.js';
 import { EspoWebhookSecretsRule } from '../core/webhook/webhook-bindings.rule.js';
 
 import {
@@ -192,6 +193,14 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) CALENDAR_WINDOW_DAYS_BACK: number = 30;
   @Transform(toInt) @IsInt() @Min(1) CALENDAR_WINDOW_DAYS_AHEAD: number = 365;
   @IsOptional() @IsString() CALENDAR_EMPLOYEE_EMAIL_DOMAIN?: string;
+  /** The old hub's calendar to adopt instead of creating one; `{kuerzel}` is the employee's. */
+  @IsString() CALENDAR_ADOPT_SUMMARY: string = 'Advoware {kuerzel}';
+  /** extendedProperties keys where the old hub kept the frNr (assumed names). */
+  @IsString() CALENDAR_ADOPT_REF_PROPERTIES: string = 'frNr,frnr,advoware_frnr';
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Validate(CalendarAdoptIdPatternRule)
+  CALENDAR_ADOPT_ID_PATTERN?: string;
 }
 
 export class ConfigValidationError extends Error {
