@@ -273,6 +273,22 @@ describe('shadow mode: every write recorded, none sent; live makes the recorded 
     console.info(`shadow log: ${final.total} writes`, final.counts);
 
     expect(realWrites()).toEqual([]);
+    // A create that stops its run ends the job as completed: never retried, recorded once.
+    expect(recorded.filter((w) => w.system === 'advoware' && w.stopped)).toHaveLength(1);
+    expect(recorded.filter((w) => w.system === 'google' && w.stopped)).toHaveLength(1);
+    // The proxy is a pass-through for people, not shadowed: its write reaches Advoware
+    // (a DELETE of a Termin that does not exist: Advoware's state stays as it was).
+    const proxied = await fetch(`${hub.url}/advoware/proxy?endpoint=Termine/999999`, {
+      method: 'DELETE',
+      headers: { 'X-Api-Key': env.PROXY_API_KEYS!.split(',')[0] },
+    });
+    expect(proxied.status).toBeGreaterThanOrEqual(400);
+    expect(
+      adv.requests.filter((r) => r.method === 'DELETE' && r.path.endsWith('/Termine/999999')),
+    ).toHaveLength(1);
+    expect(
+      ((await (await hub.ops('/_console/shadow?system=advoware')).json()) as ShadowListing).total,
+    ).toBe(recorded.filter((w) => w.system === 'advoware').length);
     expect(final.mode).toBe('shadow');
     expect(final.total).toBe(recorded.length);
     expect(listing.total).toBeGreaterThan(0);
