@@ -176,6 +176,94 @@ describe('CalendarSync: Advoware ↔ Google (fakes, real Redis, full hub)', () =
     expect(again).toEqual({ google: 0, advoware: 0 });
   });
 
+  it("adopts the old hub's calendar and pairs its events instead of duplicating them", async () => {
+    const a = addTermin({
+      datum: day(2),
+      uhrzeitVon: '10:00:00',
+      uhrzeitBis: '11:00:00',
+      text: 'Mandant neu',
+    });
+    const b = addTermin({
+      datum: day(3),
+      uhrzeitVon: '14:00:00',
+      uhrzeitBis: '15:00:00',
+      text: 'Gerichtstermin',
+    });
+    const c = addTermin({ datum: day(4), datumBis: day(4), dauertermin: true, text: 'Frist' });
+    const at = (d: string, time: string) => ({
+      dateTime: `${d}T${time}`,
+      timeZone: 'Europe/Berlin',
+    });
+    google.seed({
+      users: {
+        [MS.email]: {
+          calendars: [
+            {
+              id: 'old-ms@group.calendar.google.com',
+              summary: 'Advoware MS',
+              description: 'Termine aus Advoware',
+              timeZone: 'Europe/Berlin',
+              events: [
+                // the old hub's reference, stale content
+                {
+                  id: 'olda01',
+                  summary: 'Mandant alt',
+                  start: at(day(2), '10:00:00'),
+                  end: at(day(2), '11:00:00'),
+                  extendedProperties: { private: { frNr: String(a.frNr) } },
+                },
+                // no reference: paired by start, end and subject
+                {
+                  id: 'oldb01',
+                  summary: 'Gerichtstermin',
+                  start: at(day(3), '14:00:00'),
+                  end: at(day(3), '15:00:00'),
+                },
+                // the old hub's duplicate of the same appointment
+                {
+                  id: 'oldb02',
+                  summary: 'Gerichtstermin',
+                  start: at(day(3), '14:00:00'),
+                  end: at(day(3), '15:00:00'),
+                },
+              ],
+            },
+          ],
+        },
+      },
+    });
+
+    const first = await run();
+    expect(first).toMatchObject({
+      mode: 'full',
+      google: { created: 1, updated: 2, deleted: 0 },
+      advoware: { created: 0, updated: 0, deleted: 0 },
+      failed: 0,
+    });
+    const calendars = google.calendars(MS.email).filter((cal) => !cal.primary);
+    expect(calendars.map((cal) => cal.id)).toEqual(['old-ms@group.calendar.google.com']);
+    expect(calendars[0].description).toBe(`Termine aus Advoware\n${calendarMarker('MS')}`);
+    expect(google.writes).toMatchObject({ 'calendars.insert': 0, 'calendars.patch': 1 });
+    expect(google.writes['events.insert']).toBe(1);
+
+    const live = liveEvents();
+    expect(live.map((e) => e.id).sort()).toEqual(['adv0' + c.frNr, 'olda01', 'oldb01', 'oldb02']);
+    const frNrOf = (id: string) => event(id)!.extendedProperties?.private?.advowareFrNr;
+    expect(frNrOf('olda01')).toBe(String(a.frNr));
+    expect(event('olda01')!.summary).toBe('Mandant neu');
+    expect(frNrOf('oldb01')).toBe(String(b.frNr));
+    expect(frNrOf('oldb02')).toBeUndefined();
+    expect(advoware.termine('MS')).toHaveLength(3);
+
+    expect(await writesOf(() => run())).toEqual({ google: 0, advoware: 0 });
+    // with the snapshot lost, the full listing pairs the same way and writes nothing
+    const keys = await redis.keys(`${hub.config.queue.prefix}:calendar_sync:*`);
+    await redis.del(...keys);
+    expect(await writesOf(() => run())).toEqual({ google: 0, advoware: 0 });
+    expect(advoware.termine('MS')).toHaveLength(3);
+    expect(liveEvents()).toHaveLength(4);
+  });
+
   it('updates the event when the Termin changes in Advoware and deletes it when the Termin is gone', async () => {
     const a = addTermin({
       datum: day(2),

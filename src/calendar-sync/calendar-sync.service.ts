@@ -21,6 +21,7 @@ import {
   SyncTokenExpiredError,
 } from '../integrations/google-calendar/google-calendar.types.js';
 import { BERLIN, addDays, berlinToUtc, utcToBerlin } from './berlin-time.js';
+import { adoptUnlinked, chooseCalendar } from './calendar-adoption.js';
 import {
   type EventSide,
   type SyncDecision,
@@ -295,15 +296,18 @@ export class CalendarSyncService {
     return { calendarId, mode: 'full', records, nextSyncToken: listed.nextSyncToken };
   }
 
-  /** The employee's hub calendar, found by the marker in its description, created if missing. */
+  /** The employee's hub calendar by its marker, else the old hub's (adopted and marked), else a new one. */
   private async ensureCalendar(kuerzel: string, subject: string): Promise<string> {
     const cached = await this.state.calendarId(kuerzel);
     if (cached) return cached;
     const marker = calendarMarker(kuerzel);
-    const found = (await this.google.listCalendars(subject))
-      .filter((c) => c.id && typeof c.description === 'string' && c.description.includes(marker))
-      .sort((a, b) => a.id!.localeCompare(b.id!))[0];
-    let calendarId = found?.id ?? undefined;
+    const calendars = await this.google.listCalendars(subject);
+    const choice = chooseCalendar(calendars, kuerzel, marker, this.config.calendar.adopt);
+    let calendarId = choice.kind === 'none' ? undefined : choice.id;
+    if (choice.kind === 'adopt') {
+      await this.google.patchCalendarDescription(subject, choice.id, choice.description);
+      this.logger.log(`calendar ${kuerzel}: adopted the old calendar ${choice.id} of ${subject}`);
+    }
     if (!calendarId) {
       const created = await this.google.insertCalendar(subject, {
         summary: `Advoware ${kuerzel}`,
@@ -326,7 +330,8 @@ export class CalendarSyncService {
 
   /**
    * Termin and event belong together by frNr (the event's property or derived id),
-   * or by the `[GCAL:<id>]` marker of a Termin created from Google. Events outside the
+   * or by the `[GCAL:<id>]` marker of a Termin created from Google, or as the old hub
+   * left them (`adoptUnlinked`; its duplicates are left alone). Events outside the
    * window and changed occurrences of a series are left alone.
    */
   private pairs(
@@ -340,10 +345,12 @@ export class CalendarSyncService {
       const gcal = gcalIdOfTermin(t);
       if (gcal) byMarker.set(gcal, t);
     }
+    const adopted = adoptUnlinked(termine, records.values(), this.config.calendar.adopt);
     const paired = new Set<string>();
     const out: Pair[] = [];
     for (const record of records.values()) {
-      if (record.instanceOf) continue;
+      if (record.instanceOf || adopted.duplicates.has(record.id)) continue;
+      record.frNr ??= adopted.paired.get(record.id);
       const termin = (record.frNr ? byFrNr.get(record.frNr) : undefined) ?? byMarker.get(record.id);
       if (termin && !paired.has(String(termin.frNr))) {
         paired.add(String(termin.frNr));

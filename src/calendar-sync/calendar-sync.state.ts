@@ -39,13 +39,17 @@ export interface EventRecord {
   fitsAdvoware: boolean;
   /** Why the content could not be read, for the log. */
   unreadable?: string;
+  /** extendedProperties of an event the hub has not linked, to find the old hub's reference. */
+  refs?: Record<string, string>;
 }
 
 export function recordOf(e: GoogleEvent): EventRecord {
   const id = e.id ?? '';
+  const frNr = frNrOfEvent(e);
   const base = {
     id,
-    frNr: frNrOfEvent(e),
+    frNr,
+    refs: frNr === undefined ? foreignRefs(e) : undefined,
     syncedHash: e.extendedProperties?.private?.[PROP_HASH] ?? undefined,
     updatedAt: e.updated ? Date.parse(e.updated) : undefined,
     etag: e.etag ?? undefined,
@@ -75,6 +79,12 @@ export function recordOf(e: GoogleEvent): EventRecord {
     endMs: instant(content.end),
     fitsAdvoware: terminFieldsFromContent(content).type === 'supported',
   };
+}
+
+function foreignRefs(e: GoogleEvent): Record<string, string> | undefined {
+  const props = { ...e.extendedProperties?.shared, ...e.extendedProperties?.private };
+  const refs = Object.entries(props).filter(([, v]) => typeof v === 'string' && v.length <= 64);
+  return refs.length > 0 ? Object.fromEntries(refs) : undefined;
 }
 
 export function inWindow(r: EventRecord, window: { startMs: number; endMs: number }): boolean {

@@ -48,6 +48,7 @@ type JwtClient = InstanceType<typeof googleAuth.JWT>;
 const HTTP_VERB = {
   'calendarList.list': 'GET',
   'calendars.insert': 'POST',
+  'calendars.patch': 'PATCH',
   'events.list': 'GET',
   'events.get': 'GET',
   'events.insert': 'POST',
@@ -111,6 +112,18 @@ export class GoogleCalendarClient {
           timeZone: calendar.timeZone,
         },
       }),
+    );
+    return res.data;
+  }
+
+  /** Changes only the description (adopting a calendar marks it there); summary and zone stay. */
+  async patchCalendarDescription(
+    subject: string,
+    calendarId: string,
+    description: string,
+  ): Promise<GoogleCalendar> {
+    const res = await this.call(subject, 'calendars.patch', (api) =>
+      api.calendars.patch({ calendarId, requestBody: { description } }),
     );
     return res.data;
   }

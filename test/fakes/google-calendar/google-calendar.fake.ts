@@ -61,7 +61,7 @@ export type FakeCalendarListEntry = calendar_v3.Schema$CalendarListEntry;
 export type { FakeEvent };
 
 export type GoogleWriteMethod =
-  'calendars.insert' | 'events.insert' | 'events.patch' | 'events.delete';
+  'calendars.insert' | 'calendars.patch' | 'events.insert' | 'events.patch' | 'events.delete';
 
 export interface GoogleCalendarFakeOptions {
   port?: number;
@@ -196,6 +196,9 @@ export class GoogleCalendarFake extends FakeServer {
         status: 200,
         body: calendarResource(this.calendarOf(a.sub, req.params.calendarId)),
       })),
+    );
+    this.route('PATCH', `${API}/calendars/:calendarId`, (req) =>
+      this.api(req, true, (a) => this.patchCalendar(a, req)),
     );
     this.route('GET', `${API}/calendars/:calendarId/events`, (req) =>
       this.api(req, false, (a) => this.listEvents(a, req)),
@@ -725,6 +728,26 @@ export class GoogleCalendarFake extends FakeServer {
     return { status: 200, body: calendarResource(calendar) };
   }
 
+  /** Patch semantics on summary, description and timeZone; only the owner may change a calendar. */
+  private patchCalendar(a: Authorized, req: FakeRequest): FakeResponse {
+    const calendar = this.calendarOf(a.sub, req.params.calendarId);
+    if (calendar.entry.accessRole !== 'owner')
+      throw new GoogleRuleError(403, 'forbidden', 'Forbidden');
+    const body = (req.body ?? {}) as calendar_v3.Schema$Calendar;
+    if (body.summary !== undefined) {
+      if (!body.summary) throw new GoogleRuleError(400, 'required', 'Missing title.');
+      calendar.entry.summary = body.summary;
+    }
+    if (body.description !== undefined) calendar.entry.description = body.description ?? undefined;
+    if (body.timeZone) {
+      assertTimeZone(body.timeZone);
+      calendar.entry.timeZone = body.timeZone;
+    }
+    calendar.entry.etag = this.nextEtag();
+    this.writeCounts['calendars.patch']++;
+    return { status: 200, body: calendarResource(calendar) };
+  }
+
   private listEvents(a: Authorized, req: FakeRequest): FakeResponse {
     const calendar = this.calendarOf(a.sub, req.params.calendarId);
     const calendarId = calendar.entry.id!;
@@ -1048,5 +1071,11 @@ function norm(email: string): string {
 }
 
 function emptyWrites(): Record<GoogleWriteMethod, number> {
-  return { 'calendars.insert': 0, 'events.insert': 0, 'events.patch': 0, 'events.delete': 0 };
+  return {
+    'calendars.insert': 0,
+    'calendars.patch': 0,
+    'events.insert': 0,
+    'events.patch': 0,
+    'events.delete': 0,
+  };
 }
