@@ -22,6 +22,9 @@ const common = {
 };
 
 export default {
+  // Global, not per project: Jest reads `testTimeout` from the top-level config only
+  // (a project's own value is ignored, and e2e tests got the 5 s default).
+  testTimeout: 60000,
   projects: [
     {
       ...common,
@@ -32,7 +35,6 @@ export default {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      testTimeout: 60000,
     },
   ],
 };

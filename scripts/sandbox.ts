@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { Redis } from 'ioredis';
 import { createApp } from '../src/app.factory.js';
@@ -60,6 +60,14 @@ async function main(): Promise<void> {
   const redis = await ensureRedis(base.redis.host, base.redis.port);
   const fakes = await startFakeStack(base, { demo: true });
   const config = AppConfig.fromEnv({ ...fileEnv, ...fakes.env });
+  // The generated Google key, for `ENV_FILE=.env.example,.build/sandbox.env npm run doctor`.
+  mkdirSync('.build', { recursive: true });
+  writeFileSync(
+    '.build/sandbox.env',
+    Object.entries(fakes.env)
+      .map(([k, v]) => `${k}="${v}"\n`)
+      .join(''),
+  );
   const app = await createApp(config);
   await app.listen(config.port, '127.0.0.1');
 
@@ -76,6 +84,7 @@ Fakes (GET /__fake/state, /__fake/requests; POST /__fake/reset, /__fake/seed, /_
   Advoware     ${fakes.advoware.url}
   xAI          ${fakes.xai.url}
   Google       ${fakes.google.url}
+Doctor:  ENV_FILE=.env.example,.build/sandbox.env npm run doctor   (read-only check of this config)
 Try:  curl -s -XPOST ${url}/vmh/webhook/beteiligte/create -H 'Content-Type: application/json' -d '[{"id":"<id from GET ${fakes.espocrm.url}/__fake/state>"}]'
 Stop with Ctrl+C.`);
 

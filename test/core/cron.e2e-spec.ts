@@ -1,3 +1,4 @@
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { startHub, waitFor, type RunningHub } from '../support/hub.js';
 import { ProbeModule, probe } from '../support/probe.module.js';
 import { testEnv } from '../support/test-env.js';
@@ -17,12 +18,37 @@ describe('cron steps with two instances on one Redis', () => {
   });
   beforeEach(() => probe.reset());
 
-  it('runs each tick once although both instances schedule it', async () => {
+  it('runs each tick once although both instances schedule it, and each schedules it alone', async () => {
     // The probe cron fires every second on both instances.
     await waitFor(() => probe.ticks.length >= 4, { timeoutMs: 10_000, what: 'four ticks' });
+
+    // Each instance must schedule the step on its own: with only one of them scheduling,
+    // ticks go on; with neither (checked last), they would stop. So stop one instance's
+    // cron at a time and wait for two ticks the other one scheduled alone.
+    const cronOf = (hub: RunningHub) =>
+      hub.app.get(SchedulerRegistry).getCronJob('probe-tick') as unknown as {
+        isActive: boolean;
+        start(): void;
+        stop(): unknown;
+      };
+    const ticksAfter = async (since: number, who: string) =>
+      // By tick time: a tick the stopped instance fired just before its stop is older.
+      waitFor(() => probe.ticks.filter((t) => Date.parse(t.tickTime) > since).length >= 2, {
+        timeoutMs: 10_000,
+        what: `two ticks scheduled by ${who} alone`,
+      });
+    expect([cronOf(a).isActive, cronOf(b).isActive]).toEqual([true, true]);
+    await cronOf(a).stop();
+    await ticksAfter(Date.now(), 'instance b');
+    cronOf(a).start();
+    await cronOf(b).stop();
+    await ticksAfter(Date.now(), 'instance a');
+    cronOf(b).start();
+
     const tickTimes = probe.ticks.map((t) => t.tickTime);
+    expect(tickTimes.length).toBeGreaterThanOrEqual(8);
     expect(new Set(tickTimes).size).toBe(tickTimes.length);
-  });
+  }, 40_000);
 
   it('lists the step and runs it on demand through the console', async () => {
     const functions = (await (await a.ops('/_console/functions')).json()) as {

@@ -30,6 +30,28 @@ describe('EntityLock with trailing runs (real Redis, real Bull)', () => {
   });
   beforeEach(() => probe.reset());
 
+  /**
+   * Quiet: no lock or pending event of `entity`, and nothing waiting, delayed or running
+   * in the probe queue (a deferral's pending check included), three looks in a row.
+   * What a test counts after this cannot still change.
+   */
+  async function settled(entity: string): Promise<void> {
+    const queue = producer.queueFor(ProbeTopics.Touch);
+    const key = (kind: string) => `${hub.config.queue.prefix}:${kind}:probe_sync:Probe:${entity}`;
+    let quiet = 0;
+    await waitFor(
+      async () => {
+        const [c, held] = await Promise.all([
+          queue.getJobCounts(),
+          redis.exists(key('lock'), key('pending')),
+        ]);
+        quiet = c.waiting + c.active + c.delayed === 0 && held === 0 ? quiet + 1 : 0;
+        return quiet >= 3;
+      },
+      { timeoutMs: 20_000, intervalMs: 100, what: `${entity} to settle` },
+    );
+  }
+
   const send = (ids: string[]) =>
     producer.enqueue(
       ProbeTopics.Touch,
@@ -71,7 +93,8 @@ describe('EntityLock with trailing runs (real Redis, real Bull)', () => {
     await waitFor(() => probe.runs.filter((r) => r.entityId === 'hot').length >= 2, {
       what: 'the trailing run',
     });
-    await new Promise((r) => setTimeout(r, 500));
+    // Not a pause: until the lock is released and the deferred job's pending check ran.
+    await settled('hot');
     const runs = probe.runs.filter((r) => r.entityId === 'hot');
     expect(runs).toHaveLength(2);
     expect(runs[1].versionSeen).toBe(51);
@@ -108,16 +131,25 @@ describe('EntityLock with trailing runs (real Redis, real Bull)', () => {
     probe.workMs = 10;
     const lockKey = `${hub.config.queue.prefix}:lock:probe_sync:Probe:orphan`;
     // A crashed holder: the lock is there, nobody will release it or run a trailing run.
+    // It expires 1.5 s after `lockedAt` at the earliest (Redis sets it after that time).
+    const lockedAt = Date.now();
     await redis.set(lockKey, 'dead-holder', 'PX', 1500);
     probe.bump('orphan');
     await send(['orphan']);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(probe.runs.filter((r) => r.entityId === 'orphan')).toHaveLength(0);
+    // The event's job met the lock and left its event pending (no run, no pause to hope for).
+    const pendingKey = `${hub.config.queue.prefix}:pending:probe_sync:Probe:orphan`;
+    await waitFor(async () => (await redis.exists(pendingKey)) === 1, {
+      what: 'the event to be deferred behind the orphaned lock',
+    });
     await waitFor(() => probe.runs.some((r) => r.entityId === 'orphan' && r.versionSeen === 1), {
       timeoutMs: 10_000,
       what: 'the pending check to sync the orphaned entity',
     });
-    expect(probe.runs.filter((r) => r.entityId === 'orphan')).toHaveLength(1);
+    await settled('orphan');
+    const runs = probe.runs.filter((r) => r.entityId === 'orphan');
+    expect(runs).toHaveLength(1);
+    // It ran only once the dead holder's lock had expired, never beside it.
+    expect(runs[0].start).toBeGreaterThanOrEqual(lockedAt + 1500);
   });
 
   it('releases the lock when the work throws, and the retry syncs the entity', async () => {

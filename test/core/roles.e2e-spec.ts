@@ -1,5 +1,6 @@
 import { startHub, postJson, waitFor, type RunningHub } from '../support/hub.js';
-import { ProbeModule, probe } from '../support/probe.module.js';
+import { JobProducer } from '../../src/core/queue/job-producer.service.js';
+import { ProbeModule, ProbeTopics, probe } from '../support/probe.module.js';
 import { testEnv } from '../support/test-env.js';
 
 describe('APP_ROLE: one api and one worker on one Redis', () => {
@@ -19,17 +20,24 @@ describe('APP_ROLE: one api and one worker on one Redis', () => {
     probe.reset();
     probe.bump('split');
     expect((await postJson(`${api.url}/probe/webhook`, [{ id: 'split' }])).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 800));
-    expect(probe.runs).toHaveLength(0);
+    // The job is stored and waits: the api took it in but does not process it. Whoever
+    // runs it is recorded, so an api that processed it would show up below, with no
+    // pause needed to give it the chance.
     const queues = (await (await api.ops('/_console/queues')).json()) as {
       queues: Array<{ name: string; counts: Record<string, number> }>;
     };
     expect(queues.queues.find((q) => q.name === 'probe-entity')?.counts.waiting).toBe(1);
+    // And structurally: a processing queue holds a named blocking connection (Bull's
+    // `getWorkers`); the api has none on the probe queue.
+    const probeQueue = api.app.get(JobProducer).queueFor(ProbeTopics.Touch);
+    expect(await probeQueue.getWorkers()).toHaveLength(0);
 
     worker = await startHub({ ...env, APP_ROLE: 'worker' }, [ProbeModule]);
     await waitFor(() => probe.runs.some((r) => r.entityId === 'split'), {
       what: 'the worker to run the job',
     });
+    expect((await probeQueue.getWorkers()).length).toBeGreaterThan(0);
+    expect(probe.runs.map((r) => `${r.entityId}@${r.role}`)).toEqual(['split@worker']);
 
     expect((await postJson(`${worker.url}/probe/webhook`, [{ id: 'x' }])).status).toBe(404);
     expect(

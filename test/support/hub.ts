@@ -2,6 +2,7 @@ import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '../../src/app.factory.js';
 import { AppConfig } from '../../src/config/app-config.js';
+import { deleteKeysWithPrefix } from './redis-keys.js';
 
 export interface RunningHub {
   app: NestExpressApplication;
@@ -12,7 +13,14 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
-/** Starts the real hub (real Redis, real HTTP on a free port) for an e2e test. */
+/** Open hubs per Redis and queue prefix: the keys go when the last of them closes. */
+const openHubs = new Map<string, number>();
+
+/**
+ * Starts the real hub (real Redis, real HTTP on a free port) for an e2e test. Its
+ * `close()` also deletes the test's keys (`<QUEUE_PREFIX>:*`) once no other hub of the
+ * same prefix is open (tests with two instances share one prefix).
+ */
 export async function startHub(
   env: Record<string, string | undefined>,
   extraModules: Array<Type | DynamicModule> = [],
@@ -20,6 +28,10 @@ export async function startHub(
   const config = AppConfig.fromEnv(env);
   const app = await createApp(config, { extraModules });
   await app.listen(0, '127.0.0.1');
+  const { host, port, password, db, cacheDb } = config.redis;
+  const scope = `${host}:${port}/${db}/${config.queue.prefix}`;
+  openHubs.set(scope, (openHubs.get(scope) ?? 0) + 1);
+  let closed = false;
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
   return {
@@ -35,7 +47,25 @@ export async function startHub(
           ...(init.headers ?? {}),
         },
       }),
-    close: () => app.close(),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      try {
+        await app.close();
+      } finally {
+        const left = (openHubs.get(scope) ?? 1) - 1;
+        if (left > 0) openHubs.set(scope, left);
+        else {
+          openHubs.delete(scope);
+          // Queues, locks and dedupe keys in the queue DB; the Advoware token in the cache
+          // DB. A test that stopped its private Redis has nothing left to clean up.
+          for (const d of new Set([db, cacheDb]))
+            await deleteKeysWithPrefix({ host, port, password, db: d }, config.queue.prefix).catch(
+              () => 0,
+            );
+        }
+      }
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Request } from 'express';
+import { AppConfig } from '../../src/config/app-config.js';
 import { EntityLock } from '../../src/core/lock/entity-lock.service.js';
 import { registerTopicQueues } from '../../src/core/queue/queue-names.js';
 import { defineTopic, type EntityEvent } from '../../src/core/queue/topic.js';
@@ -41,6 +42,8 @@ export interface ProbeRun {
   start: number;
   end: number;
   versionSeen: number;
+  /** APP_ROLE of the instance that ran it (tests start several in one process). */
+  role: string;
 }
 
 export const probe = {
@@ -69,7 +72,10 @@ export const probe = {
 })
 @Injectable()
 export class ProbeProcessor implements QueueStep<EntityEvent> {
-  constructor(private readonly lock: EntityLock) {}
+  constructor(
+    private readonly lock: EntityLock,
+    private readonly config: AppConfig,
+  ) {}
 
   handle(event: EntityEvent) {
     return this.lock.runExclusive(
@@ -83,7 +89,13 @@ export class ProbeProcessor implements QueueStep<EntityEvent> {
           probe.failNext -= 1;
           throw Object.assign(new Error('probe transient failure'), { code: 'ECONNRESET' });
         }
-        probe.runs.push({ entityId: e.entityId, start, end: Date.now(), versionSeen });
+        probe.runs.push({
+          entityId: e.entityId,
+          start,
+          end: Date.now(),
+          versionSeen,
+          role: this.config.role,
+        });
       },
     );
   }
