@@ -22,6 +22,7 @@ import {
 } from '../integrations/google-calendar/google-calendar.types.js';
 import { BERLIN, addDays, berlinToUtc, utcToBerlin } from './berlin-time.js';
 import { adoptUnlinked, chooseCalendar } from './calendar-adoption.js';
+import { eachLimited } from './each-limited.js';
 import {
   type EventSide,
   type SyncDecision,
@@ -598,20 +599,4 @@ export class CalendarSyncService {
 function terminInput(t: AdvowareTermin): AdvowareTerminInput {
   const { frNr: _frNr, zuletztGeaendertAm: _changed, ...rest } = t;
   return rest;
-}
-
-/** Runs `fn` over `items` with at most `limit` at a time. */
-async function eachLimited<T>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
