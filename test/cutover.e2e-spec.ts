@@ -11,7 +11,7 @@ import {
 import { startEspoCrmFake, type EspoCrmFake } from './fakes/espocrm/espocrm.fake.js';
 import { startXaiFake, type XaiFake } from './fakes/xai/xai.fake.js';
 import { postJson, startHub, waitFor, type RunningHub } from './support/hub.js';
-import { testEnv } from './support/test-env.js';
+import { TEST_SECRETS, testEnv } from './support/test-env.js';
 
 /**
  * Cut-over from the old hub (issue 15) and deletes that trust EspoCRM (issue 16),
@@ -197,6 +197,32 @@ describe('cut-over: collections and memberships the old hub made (e2e)', () => {
       what: 'old membership removed',
     });
     expect(xai.members(collectionId)).toEqual([doc(fresh).xaiId]);
+  });
+
+  it('adds back, tagged, a membership an interrupted adoption removed before it could re-add it', async () => {
+    const { klage, collectionId, docIds, fileIds } = oldHubAkte(2);
+    // The retag of the first membership got as far as its removal.
+    expect(xai.members(collectionId)).toContain(fileIds[0]);
+    await fetch(`${xai.url}/v1/collections/${collectionId}/documents/${fileIds[0]}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${TEST_SECRETS.XAI_MANAGEMENT_KEY}` },
+    });
+    expect(xai.members(collectionId)).not.toContain(fileIds[0]);
+
+    await post('/vmh/webhook/entity/link', [
+      {
+        entityType: 'CVmhRaeumungsklage',
+        entityId: klage,
+        foreignType: 'CDokumente',
+        foreignId: docIds[1],
+      },
+    ]);
+    await waitFor(() => collectionOwner(xai.collection(collectionId)?.collection_description), {
+      what: 'owner line written',
+    });
+    await idle(hub);
+    expect(taggedWith(collectionId, fileIds[0])?.[ENTITY_ID_FIELD]).toBe(docIds[0]);
+    expect(taggedWith(collectionId, fileIds[1])?.[ENTITY_ID_FIELD]).toBe(docIds[1]);
   });
 
   it('downloads a document the old hub marked "Geändert" and writes status synced', async () => {

@@ -125,33 +125,47 @@ export class CollectionAdoption {
     await this.retag(collectionId, fileId, documentId);
   }
 
+  /**
+   * Driven by the entity's documents, not only by the collection's list: a membership
+   * an interrupted retag removed (or one lost otherwise) is missing from the list but
+   * still named by its document (`xaiCollections`), and is added back with the fields.
+   */
   private async tagMemberships(
     collectionId: string,
     owner: EntityRef,
   ): Promise<{ tagged: number; unknown: number }> {
-    const untagged: string[] = [];
+    const present = new Map<string, Record<string, string> | undefined>();
     for await (const d of this.xai.listDocuments(collectionId)) {
       const fid = d.file_metadata?.file_id;
-      if (fid && isUntagged(d.fields)) untagged.push(fid);
+      if (fid) present.set(fid, d.fields);
     }
-    if (untagged.length === 0) return { tagged: 0, unknown: 0 };
-    const byFile = new Map<string, string>();
+    let tagged = 0;
+    const named = new Set<string>();
     for await (const doc of this.espo.listAllRelated<EspoRecord>(
       owner.entityType,
       owner.entityId,
       DOCUMENTS_LINK,
-      { select: ['id', 'xaiId'] },
+      { select: ['id', 'xaiId', 'xaiCollections'] },
     )) {
-      if (typeof doc.xaiId === 'string' && doc.xaiId) byFile.set(doc.xaiId, doc.id);
+      const fid = typeof doc.xaiId === 'string' && doc.xaiId ? doc.xaiId : undefined;
+      if (!fid) continue;
+      named.add(fid);
+      if (present.has(fid)) {
+        if (!isUntagged(present.get(fid))) continue;
+        await this.retag(collectionId, fid, doc.id);
+        tagged += 1;
+      } else if (
+        Array.isArray(doc.xaiCollections) &&
+        (doc.xaiCollections as unknown[]).includes(collectionId)
+      ) {
+        await this.xai.addDocument(collectionId, fid, documentFields(doc.id));
+        tagged += 1;
+      }
     }
-    let tagged = 0;
-    for (const fid of untagged) {
-      const documentId = byFile.get(fid);
-      if (!documentId) continue;
-      await this.retag(collectionId, fid, documentId);
-      tagged += 1;
-    }
-    return { tagged, unknown: untagged.length - tagged };
+    const unknown = [...present.entries()].filter(
+      ([fid, fields]) => isUntagged(fields) && !named.has(fid),
+    ).length;
+    return { tagged, unknown };
   }
 
   private async retag(collectionId: string, fileId: string, documentId: string): Promise<void> {
