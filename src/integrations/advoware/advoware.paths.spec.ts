@@ -28,8 +28,13 @@ describe('advoware.paths', () => {
     expect(advowarePath(...args)).toBe(expected);
   });
 
-  it('never builds a party path without a betNr', () => {
+  it('never builds a party path without a betNr, nor an item path without its id', () => {
     expect(() => advowarePath(DEFAULT_ADVOWARE_PATHS, 'adressen', {})).toThrow(/needs a betNr/);
+    for (const bad of [undefined, null, '', NaN]) {
+      expect(() =>
+        advowarePath(DEFAULT_ADVOWARE_PATHS, 'beteiligte', {}, bad as unknown as number),
+      ).toThrow(/no usable id segment/);
+    }
   });
 
   it('takes overrides from the environment, ignoring empty values and trailing slashes', () => {

@@ -1,3 +1,5 @@
+import { ValidationError } from '../../core/errors/upstream.errors.js';
+
 /**
  * Every Advoware resource the hub calls, in one table. A path is relative to the API
  * base `/api/v1/advonet/` (a value starting with `/` is taken from the host root
@@ -86,12 +88,18 @@ export function advowarePath(
   ...segments: Array<number | string>
 ): string {
   const template = paths[name];
+  // A missing number must fail here, never become a request to `…/undefined`.
+  const unusable = (v: unknown) =>
+    v === undefined || v === null || ['', 'NaN', 'undefined', 'null'].includes(String(v).trim());
   const filled = template.replace(/\{betNr\}/g, () => {
-    if (params.betNr === undefined || params.betNr === null || String(params.betNr) === '')
-      throw new Error(`advowarePath(${name}) needs a betNr`);
+    if (unusable(params.betNr)) throw new ValidationError(`advowarePath(${name}) needs a betNr`);
     return encodeURIComponent(String(params.betNr));
   });
   const base = filled.startsWith('/') ? filled : `${ADVOWARE_API_BASE}/${filled}`;
+  for (const s of segments as unknown[]) {
+    if (unusable(s))
+      throw new ValidationError(`advowarePath(${name}) got no usable id segment (${String(s)})`);
+  }
   return [base, ...segments.map((s) => encodeURIComponent(String(s)))].join('/');
 }
 
