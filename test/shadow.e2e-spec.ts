@@ -1,8 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
+import type { Redis } from 'ioredis';
 import { calendarMarker } from '../src/calendar-sync/calendar-sync.service.js';
 import { JobProducer } from '../src/core/queue/job-producer.service.js';
-import type { ShadowListing, ShadowWrite } from '../src/core/shadow/shadow-recorder.service.js';
+import { REDIS } from '../src/core/redis/redis.module.js';
+import {
+  ShadowRecorder,
+  type ShadowListing,
+  type ShadowWrite,
+} from '../src/core/shadow/shadow-recorder.service.js';
 import type { CBeteiligte, CDokumente } from '../src/integrations/espocrm/espocrm.types.js';
 import {
   COLLECTION_FIELD_DEFINITIONS,
@@ -185,6 +191,7 @@ describe('shadow mode: every write recorded, none sent; live makes the recorded 
   });
 
   afterAll(async () => {
+    if (hub) await hub.app.get<Redis>(REDIS).del(hub.config.sync.shadowLogKey);
     await hub?.close();
     await Promise.all([espo?.close(), adv?.close(), xai?.close(), google?.close()]);
   });
@@ -386,5 +393,37 @@ describe('shadow mode: every write recorded, none sent; live makes the recorded 
     );
     expect(unexplained).toEqual([]);
     expect(stops.length).toBeGreaterThan(0);
+  });
+});
+
+describe('shadow log: bounded', () => {
+  it('keeps about SHADOW_LOG_MAX_ENTRIES entries however many writes are recorded', async () => {
+    const hub = await startHub(testEnv({}, { SYNC_MODE: 'shadow', SHADOW_LOG_MAX_ENTRIES: '100' }));
+    const redis = hub.app.get<Redis>(REDIS);
+    try {
+      const recorder = hub.app.get(ShadowRecorder);
+      const scope = { traceId: 't', step: 'probe', entity: 'CDokumente/x' };
+      for (let i = 0; i < 1000; i++) {
+        await recorder.record(
+          scope,
+          { system: 'espocrm', method: 'PUT', path: `/api/v1/CDokumente/d${i}`, body: { i } },
+          'update',
+          false,
+        );
+      }
+      const length = await redis.xlen(hub.config.sync.shadowLogKey);
+      // MAXLEN ~ trims whole stream nodes (100 entries each by default): between the bound and one node more.
+      expect(length).toBeGreaterThanOrEqual(100);
+      expect(length).toBeLessThanOrEqual(200);
+      const listing = await recorder.list({ limit: 5 });
+      expect(listing.total).toBe(length);
+      expect(listing.writes.map((w) => w.path)).toEqual(
+        [999, 998, 997, 996, 995].map((i) => `/api/v1/CDokumente/d${i}`),
+      );
+      expect(listing.writes[0].fields).toEqual({ i: '999' });
+    } finally {
+      await redis.del(hub.config.sync.shadowLogKey);
+      await hub.close();
+    }
   });
 });
