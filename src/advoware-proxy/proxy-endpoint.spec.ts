@@ -83,6 +83,12 @@ describe('validateProxyEndpoint', () => {
       expect(validateProxyEndpoint(raw, prefixes)).toMatchObject({ ok: false, status: 403 });
     });
 
+    it('compares bare endpoints and bare prefixes below api/v1/advonet/', () => {
+      expect(validateProxyEndpoint('Beteiligte/1', prefixes).ok).toBe(true);
+      expect(validateProxyEndpoint('employees', prefixes)).toMatchObject({ status: 403 });
+      expect(validateProxyEndpoint('api/v1/advonet/employees/1', ['employees']).ok).toBe(true);
+    });
+
     it('still answers 400, not 403, for traversal out of an allowed prefix', () => {
       expect(
         validateProxyEndpoint('api/v1/advonet/Beteiligte/../../Token', prefixes),

@@ -51,11 +51,20 @@ export function validateProxyEndpoint(
     return bad('endpoint contains a "." or ".." segment');
 
   // A bare resource (`employees`, as internal tools call it) lives below the API base.
-  const resolved = /^api\//i.test(path) ? path : `api/v1/advonet/${path}`;
-  if (allowedPrefixes.length > 0 && !allowedPrefixes.some((p) => underPrefix(resolved, p))) {
+  const resolved = belowApi(path);
+  if (
+    allowedPrefixes.length > 0 &&
+    !allowedPrefixes.some((p) => underPrefix(resolved, p.trim() === '' ? p : belowApi(p)))
+  ) {
     return { ok: false, status: 403, message: 'endpoint is outside the allowed prefixes' };
   }
   return { ok: true, path: resolved };
+}
+
+/** A bare resource (`employees`) below `api/v1/advonet/`; a path naming `api/…` stays as it is. */
+function belowApi(path: string): string {
+  const p = path.replace(/^\/+/, '');
+  return /^api\//i.test(p) ? p : `api/v1/advonet/${p}`;
 }
 
 /**
