@@ -993,7 +993,7 @@ export class AdvowareFake extends FakeServer {
     return rec;
   }
 
-  /** Advoware-style change time. UTC ISO (unverified: the real API may send local time without zone). */
+  /** Change time as stored: UTC ISO; answers show it as Berlin wall-clock under `zonelessTimes`. */
   private stamp(): string {
     return new Date(this.now()).toISOString();
   }
