@@ -36,11 +36,16 @@ export class TraceMiddleware implements NestMiddleware {
     const traceId = traceIdFrom(req.headers['x-request-id']);
     (req as Request & { traceId?: string }).traceId = traceId;
     res.setHeader('X-Request-Id', traceId);
-    // Decided when the answer is out: only then does Express know which route (if any) matched.
-    res.on('finish', () => {
-      const route = webhookRouteLabel(req);
-      if (route !== undefined) this.metrics.webhooks.inc({ route, status: String(res.statusCode) });
-    });
+    // A webhook route's path holds `/webhook` literally, so other requests pay nothing
+    // here. The label is decided when the answer is out: only then does Express know
+    // which route (if any) matched.
+    if (req.originalUrl.includes('/webhook')) {
+      res.on('finish', () => {
+        const route = webhookRouteLabel(req);
+        if (route !== undefined)
+          this.metrics.webhooks.inc({ route, status: String(res.statusCode) });
+      });
+    }
     runWithTrace(traceId, next);
   }
 }
