@@ -2,6 +2,7 @@ import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '../../src/app.factory.js';
 import { AppConfig } from '../../src/config/app-config.js';
+import { HubMetrics } from '../../src/core/metrics/hub-metrics.js';
 import { deleteKeysWithPrefix } from './redis-keys.js';
 
 export interface RunningHub {
@@ -93,4 +94,16 @@ export function postJson(
     headers: { 'Content-Type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+}
+
+/**
+ * Jobs of `queue` this hub finished (completed, deferred or failed for good; not the
+ * attempts that will be retried), from its own metrics: a test waits for this number
+ * to move instead of pausing and hoping the job ran.
+ */
+export async function finishedJobs(hub: RunningHub, queue: string): Promise<number> {
+  const { values } = await hub.app.get(HubMetrics).jobs.get();
+  return values
+    .filter((v) => v.labels.queue === queue && v.labels.outcome !== 'retried')
+    .reduce((sum, v) => sum + v.value, 0);
 }

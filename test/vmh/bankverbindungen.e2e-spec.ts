@@ -13,7 +13,7 @@ import {
   type AdvowareFake,
 } from '../fakes/advoware/advoware.fake.js';
 import { startEspoCrmFake, type EspoCrmFake } from '../fakes/espocrm/espocrm.fake.js';
-import { postJson, startHub, waitFor, type RunningHub } from '../support/hub.js';
+import { finishedJobs, postJson, startHub, waitFor, type RunningHub } from '../support/hub.js';
 import { testEnv } from '../support/test-env.js';
 
 const BANK_ROUTE = `${ADVOWARE_API}/Beteiligte/:betnr/Bankverbindungen`;
@@ -195,9 +195,12 @@ describe('VMH Bankverbindungen → Advoware (e2e)', () => {
     expect(account(id)).toMatchObject({ syncStatus: 'clean', advowareKontoId: kontoId });
 
     const espoWrites = espoWritesTo(id).length;
+    const finished = await finishedJobs(hub, 'vmh-bankverbindungen');
     expect((await post('update', [id])).status).toBe(200);
-    await idle();
-    await new Promise((r) => setTimeout(r, 300));
+    // The no-change run happened (its job finished), and whatever it enqueued is done.
+    await waitFor(async () => (await finishedJobs(hub, 'vmh-bankverbindungen')) > finished, {
+      what: 'the update job to finish',
+    });
     await idle();
     expect(advowareWrites('PUT', BANK_ITEM_ROUTE, party.betnr)).toBe(1);
     expect(advowareWrites('POST', BANK_ROUTE, party.betnr)).toBe(1);
@@ -368,7 +371,12 @@ describe('VMH Bankverbindungen → Advoware (e2e)', () => {
   it('sends only the most recently modified of several standard accounts as standard', async () => {
     const { party, id: older } = await syncedAccount({ istStandard: true });
     expect(advowareAccount(party.betnr, older)?.istStandard).toBe(true);
-    await new Promise((r) => setTimeout(r, 1100)); // EspoCRM's modifiedAt has whole seconds
+    // EspoCRM's modifiedAt has whole seconds: the newer account must be made in a later
+    // second than the older one's last change, or the two tie.
+    const olderSecond = Date.parse(`${String(account(older).modifiedAt).replace(' ', 'T')}Z`);
+    await waitFor(() => Math.floor(Date.now() / 1000) * 1000 > olderSecond, {
+      what: "EspoCRM's clock to pass the older account's second",
+    });
     const newer = newAccount(party.id, { iban: IBAN_AT, istStandard: true });
     expect((await post('create', [newer])).status).toBe(200);
     await waitFor(

@@ -299,9 +299,11 @@ describe('VMH documents → xAI collections (e2e)', () => {
     const before = uploads();
     espo.clearLog();
     xai.clearLog();
+    const sentAt = Date.now();
     const answers = await Promise.all(
       Array.from({ length: 100 }, () => post('/vmh/webhook/document/update', [{ id }])),
     );
+    const spreadMs = Date.now() - sentAt;
     expect(answers.every((a) => a.status === 200)).toBe(true);
     // The events wait out the debounce as a delayed job, which idle() does not count
     // (nor the lock's delayed pending checks, which are no-ops and wait a lock TTL).
@@ -324,7 +326,10 @@ describe('VMH documents → xAI collections (e2e)', () => {
       `100 redundant update events: ${runs} sync runs, ${reads.length} EspoCRM reads (${lists} related lists)`,
     );
     expect(runs).toBeGreaterThanOrEqual(1);
-    expect(runs).toBeLessThanOrEqual(5);
+    // Coalescing makes one run per debounce window (250 ms) the events span, plus a
+    // trailing run: 100 events answered within 0.75 s make at most 5 runs. On a loaded
+    // machine the burst itself takes longer, so the bound follows the measured span.
+    expect(runs).toBeLessThanOrEqual(Math.max(5, 2 + Math.ceil(spreadMs / 250)));
     return { reads, runs, lists };
   }
 
@@ -368,8 +373,11 @@ describe('VMH documents → xAI collections (e2e)', () => {
   });
 
   it('marks a file of a type xAI does not index as failed with the reason, refusing it on the download headers and never uploading it', async () => {
+    // The Klage has its collection already, so the link makes exactly one sync run
+    // (no collection is created, no storm follows): exactly one download.
+    const { klage } = await linkKlageWithDocuments(1);
     const id = newDocument('binary', 'scan.zip', 'application/zip');
-    const klage = newKlage([id]);
+    espo.linkRecords('CVmhRaeumungsklage', klage, 'dokumente', [id]);
     const before = uploads();
     espo.clearLog();
     await post('/vmh/webhook/entity/link', link('CVmhRaeumungsklage', klage, [id]));
@@ -377,17 +385,50 @@ describe('VMH documents → xAI collections (e2e)', () => {
     await idle();
     expect(doc(id).syncErrorMessage).toContain('application/zip');
     expect(uploads() - before).toBe(0);
-    // Ended on its headers (the client's e2e test shows the body is not read). The link
-    // event and the new collection's document storm may each run the sync once, and each
-    // run refuses it again: one download per run, never more.
-    const downloads = espo.count('GET', '/api/v1/Attachment/file/:id');
-    expect(downloads).toBeGreaterThanOrEqual(1);
-    expect(downloads).toBeLessThanOrEqual(2);
+    // One download request, ended on its headers (the client's e2e test shows the body is not read).
+    expect(espo.count('GET', '/api/v1/Attachment/file/:id')).toBe(1);
     expect(
       espo.requests.filter(
         (r) => r.path.startsWith('/api/v1/Attachment/') && !r.path.includes('/file/'),
       ),
     ).toHaveLength(0);
+  });
+
+  it('known limit: a refused file is downloaded once per sync run, and a link that creates the collection can make two runs', async () => {
+    // The link event's own run and the new collection's storm are two runs when the
+    // storm's enqueue comes after the first run started (its coalescing key is freed at
+    // the start). Each run decides from the record alone, which does not say the file
+    // was refused before, so each downloads it again — only up to its headers. Forced
+    // here in that order (the fake holds the requests until the event happened), so the
+    // cost is exact: two header-only downloads, no upload.
+    const id = newDocument('binary', 'scan2.zip', 'application/zip');
+    const klage = newKlage([id]);
+    const before = uploads();
+    espo.clearLog();
+    const downloads = () => espo.count('GET', '/api/v1/Attachment/file/:id');
+    const until = (what: string, probe: () => boolean) => waitFor(probe, { what });
+    const klageHasCollection = until('the collection id to be written', () =>
+      Boolean(collectionOf('CVmhRaeumungsklage', klage)),
+    );
+    const firstDownload = until('the first run to download the file', () => downloads() >= 1);
+    espo.setFaults([
+      // The first run reads the document only once the Klage has its collection ...
+      { route: `GET /api/v1/CDokumente/${id}`, hold: klageHasCollection },
+      // ... and the storm lists the Klage's documents only after that run downloaded.
+      { route: `GET /api/v1/CVmhRaeumungsklage/${klage}/dokumente`, hold: firstDownload },
+    ]);
+    try {
+      await post('/vmh/webhook/entity/link', link('CVmhRaeumungsklage', klage, [id]));
+      await waitFor(() => downloads() >= 2 && doc(id).fileStatus === 'failed', {
+        what: 'the second run to refuse the file again',
+      });
+      await idle();
+    } finally {
+      espo.setFaults([]);
+    }
+    expect(downloads()).toBe(2);
+    expect(doc(id).syncErrorMessage).toContain('application/zip');
+    expect(uploads() - before).toBe(0);
   });
 
   it('waits out an xAI 429 with Retry-After and uploads once', async () => {
