@@ -175,6 +175,22 @@ describe('npm run doctor', () => {
     expect(writes()).toEqual([]);
   }, 180_000);
 
+  it('fails on placeholder secrets and unbound webhooks under NODE_ENV=production', async () => {
+    const run = await doctor({ NODE_ENV: 'production', ALLOW_UNSIGNED_WEBHOOKS: 'true' });
+    expect(run.exitCode).toBe(1);
+    const secrets = run.results.filter((r) => r.name === 'Secrets');
+    expect(secrets.length).toBeGreaterThan(0);
+    expect(secrets.every((r) => r.status === 'fail')).toBe(true);
+    expect(run.output).toContain('✗ Secrets: OPS_API_KEY: is a value published in .env.example');
+    // Unbound webhook ids: the configuration itself is refused in production.
+    const unbound = await doctor({
+      NODE_ENV: 'production',
+      ESPOCRM_WEBHOOK_SECRETS: `wh1:${'a'.repeat(32)}`,
+    });
+    expect(unbound.exitCode).toBe(1);
+    expect(unbound.output).toContain('entry 1 (wh1) is bound to no route');
+  });
+
   it('fails naming the missing EspoCRM field, and the configuration problem when one is bad', async () => {
     const defs = stack.espocrm as unknown as {
       entityDefs: Record<string, { fields: Record<string, unknown> }>;
