@@ -60,11 +60,24 @@ describe('.env.example', () => {
     expect(hub.CALENDAR_SYNC_CRON).toBe('0 */15 * * * *');
   });
 
+  it('leaves the production switches to the unit (an EnvironmentFile overrides Environment=)', () => {
+    const set = new Set(assignments.map((l) => l.split('=')[0]));
+    for (const name of ['NODE_ENV', 'LOG_FORMAT', 'SWAGGER_ENABLED', 'QUEUE_DASHBOARD_ENABLED'])
+      expect([name, set.has(name)]).toEqual([name, false]);
+    // ... which the unit does set.
+    expect(readFileSync('deploy/bitbylaw-hub.service', 'utf8')).toMatch(
+      /^Environment=NODE_ENV=production LOG_FORMAT=json/m,
+    );
+  });
+
   it('is a valid configuration as the hub loads it (the sandbox runs on it)', () => {
     // The sandbox makes the calendar's key pair at start; the file leaves it empty.
     const config = AppConfig.fromEnv({ ...parseEnv(TEXT), CALENDAR_SYNC_ENABLED: 'false' });
     expect(config.vmh.beteiligteSyncCron).toBe('0 */15 * * * *');
     expect(config.http.metricsHost).toBe('127.0.0.1');
     expect(config.proxy.maxResponseBytes).toBe(20 * 1024 * 1024);
+    // Unset NODE_ENV is development: the sandbox keeps Swagger and the dashboard.
+    expect(config.env).toBe('development');
+    expect(config.http).toMatchObject({ swaggerEnabled: true, queueDashboardEnabled: true });
   });
 });
