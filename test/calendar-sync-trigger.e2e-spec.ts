@@ -254,12 +254,14 @@ describe('CalendarSync triggers and read-only Advoware', () => {
       end: { dateTime: `${day(3)}T13:00:00+01:00` },
     });
     const before = advoware.requests.filter(
-      (r) => r.method !== 'GET' && r.route.includes('/Termine'),
+      (r) => r.method !== 'GET' && /\/(appointments|Termine)(\/|$)/.test(r.route),
     ).length;
     const result = await sync.syncEmployee('MS', true);
     expect(result).toMatchObject({ google: { updated: 1 }, skipped: 1 });
     expect(
-      advoware.requests.filter((r) => r.method !== 'GET' && r.route.includes('/Termine')).length,
+      advoware.requests.filter(
+        (r) => r.method !== 'GET' && /\/(appointments|Termine)(\/|$)/.test(r.route),
+      ).length,
     ).toBe(before);
     expect(advoware.termine('MS')).toHaveLength(1);
     expect(advoware.termin(t.frNr)!.text).toBe('Original');

@@ -3,7 +3,9 @@ import { CalendarSyncService, calendarMarker } from '../src/calendar-sync/calend
 import type { AdvowareTermin } from '../src/integrations/advoware/advoware.types.js';
 import {
   ADVOWARE_TOKEN_PATH,
+  ALL_ADVOWARE_DEVIATIONS,
   type AdvowareFake,
+  type AdvowareFakeVariants,
   startAdvowareFake,
 } from './fakes/advoware/advoware.fake.js';
 import {
@@ -32,7 +34,19 @@ const MS = {
 };
 const EVENTS = '/calendar/v3/calendars/:calendarId/events';
 
-describe('CalendarSync: Advoware ↔ Google (fakes, real Redis, full hub)', () => {
+/** Appointment writes, under the resource names the client may use (`appointments`, formerly `Termine`). */
+const isAppointmentWrite = (r: { method: string; route: string }) =>
+  r.method !== 'GET' && /\/(appointments|Termine)(\/|$)/.test(r.route);
+
+/**
+ * Once against Advoware's documented shape and once with every deviation a real
+ * installation may show (lowercase ids, zone-less times, unknown fields dropped,
+ * bare-array employees, only the documented paths): issue 14.
+ */
+describe.each<[string, Partial<AdvowareFakeVariants>]>([
+  ['documented Advoware', {}],
+  ['every Advoware deviation', ALL_ADVOWARE_DEVIATIONS],
+])('CalendarSync: Advoware ↔ Google (fakes, real Redis, full hub) — %s', (_label, variants) => {
   let advoware: AdvowareFake;
   let google: GoogleCalendarFake;
   let hub: RunningHub;
@@ -45,11 +59,12 @@ describe('CalendarSync: Advoware ↔ Google (fakes, real Redis, full hub)', () =
   const event = (id: string) => google.event(MS.email, calendarId(), id);
   const liveEvents = () =>
     google.events(MS.email, calendarId()).filter((e) => e.status !== 'cancelled');
-  const advowareWrites = () =>
-    advoware.requests.filter((r) => r.method !== 'GET' && r.route.includes('/Termine')).length;
+  const advowareWrites = () => advoware.requests.filter(isAppointmentWrite).length;
   const addTermin = (t: Partial<AdvowareTermin>) =>
     advoware.addTermin({ kuerzel: 'MS', dauertermin: false, ...t });
   const run = (fullContent = true) => sync.syncEmployee('MS', fullContent);
+  /** Lets the clock move on between two edits; zone-less Advoware times count whole seconds. */
+  const afterTick = () => new Promise((r) => setTimeout(r, variants.zonelessTimes ? 1_100 : 20));
 
   /** Runs a sync and answers the writes it made on each side. */
   async function writesOf(
@@ -62,7 +77,7 @@ describe('CalendarSync: Advoware ↔ Google (fakes, real Redis, full hub)', () =
   }
 
   beforeAll(async () => {
-    advoware = await startAdvowareFake();
+    advoware = await startAdvowareFake({ variants });
     google = await startGoogleCalendarFake({
       publicKeyPem: creds.publicKeyPem,
       serviceAccountEmail: creds.serviceAccountEmail,
@@ -308,6 +323,8 @@ describe('CalendarSync: Advoware ↔ Google (fakes, real Redis, full hub)', () =
       advoware: { created: 1, updated: 0, deleted: 0 },
       google: { created: 0, updated: 0, deleted: 0 },
     });
+    // the write was seen under the resource name in use (so "0 writes" elsewhere can fail)
+    expect(advowareWrites()).toBeGreaterThan(0);
     const [termin] = advoware.termine('MS');
     expect(termin).toMatchObject({
       text: 'Telefonat Gegenseite',
@@ -373,7 +390,7 @@ describe('CalendarSync: Advoware ↔ Google (fakes, real Redis, full hub)', () =
     });
     await run();
     advoware.putTermin(t.frNr, { text: 'Advoware zuerst' });
-    await new Promise((r) => setTimeout(r, 20));
+    await afterTick();
     google.editEvent(MS.email, calendarId(), `adv0${t.frNr}`, { summary: 'Google danach' });
     expect(await run()).toMatchObject({ advoware: { updated: 1 } });
     expect(advoware.termin(t.frNr)!.text).toBe('Google danach');
@@ -390,7 +407,7 @@ describe('CalendarSync: Advoware ↔ Google (fakes, real Redis, full hub)', () =
     });
     await run();
     google.editEvent(MS.email, calendarId(), `adv0${t.frNr}`, { summary: 'Google zuerst' });
-    await new Promise((r) => setTimeout(r, 20));
+    await afterTick();
     advoware.putTermin(t.frNr, { text: 'Advoware danach' });
     expect(await run()).toMatchObject({ google: { updated: 1 }, advoware: { updated: 0 } });
     expect(event(`adv0${t.frNr}`)!.summary).toBe('Advoware danach');

@@ -66,6 +66,20 @@ describe('decideSync', () => {
         'update_google',
       ],
       [
+        'Advoware in whole seconds, Google later within that second: a tie, Advoware wins',
+        T('h1', 5000),
+        E({ hash: 'h2', updatedAt: 5400 }),
+        true,
+        'update_google',
+      ],
+      [
+        'Advoware in whole seconds, Google in a later second: Google wins',
+        T('h1', 5000),
+        E({ hash: 'h2', updatedAt: 6100 }),
+        true,
+        'update_advoware',
+      ],
+      [
         'both changed, no Advoware time: Advoware wins',
         T('h1'),
         E({ hash: 'h2', updatedAt: 900 }),

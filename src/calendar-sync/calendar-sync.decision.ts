@@ -115,8 +115,13 @@ export function decideSync(
       };
 }
 
-/** A tie, or a side without a time, goes to Advoware: it is the reference. */
+/**
+ * A tie, or a side without a time, goes to Advoware: it is the reference. Advoware
+ * may send whole seconds (a zone-less .NET time); Google's milliseconds are then cut
+ * to the second too, so an edit in the same second is a tie, not a Google win.
+ */
 function later(advoware: number | undefined, google: number | undefined): 'advoware' | 'google' {
   if (advoware === undefined || google === undefined) return 'advoware';
-  return google > advoware ? 'google' : 'advoware';
+  const g = advoware % 1000 === 0 ? Math.floor(google / 1000) * 1000 : google;
+  return g > advoware ? 'google' : 'advoware';
 }
