@@ -181,8 +181,11 @@ export class EspoCrmFake extends FakeServer {
     this.apiKey = this.defaultApiKey;
     this.documentParents = options.documentParents ?? DEFAULT_DOCUMENT_PARENTS;
     this.duplicateCheck = options.duplicateCheck ?? {};
+    // ESPOCRM_FAKE_LINK_MULTIPLE_FIELDS=false runs a whole suite against an install without them.
     this.defaultDocumentLinkFields =
-      options.linkMultipleFields ?? options.documentLinkFields ?? true;
+      options.linkMultipleFields ??
+      options.documentLinkFields ??
+      process.env.ESPOCRM_FAKE_LINK_MULTIPLE_FIELDS !== 'false';
     this.entityDefs = buildEntityDefs(this.documentParents, {
       documentLinkFields: this.defaultDocumentLinkFields,
     });
