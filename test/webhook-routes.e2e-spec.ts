@@ -100,6 +100,19 @@ describe('EspoCRM webhooks bound to their routes', () => {
     expect(((await res.json()) as { message: string }).message).toBe(
       'batch has 101 records; at most 100 are accepted',
     );
+    const links = JSON.stringify(
+      Array.from({ length: 101 }, (_, i) => ({
+        entityType: 'CBeteiligte',
+        entityId: `b${i}`,
+        foreignType: 'CDokumente',
+        foreignId: `d${i}`,
+      })),
+    );
+    const refusedLinks = await post('entity/link', links, espo9('wh-link', 's3cret-link', links));
+    expect(refusedLinks.status).toBe(400);
+    expect(((await refusedLinks.json()) as { message: string }).message).toBe(
+      'batch has 101 records; at most 100 are accepted',
+    );
     const hundred = JSON.stringify(Array.from({ length: 100 }, (_, i) => ({ id: `id${i}` })));
     const ok = await post(
       'document/update',

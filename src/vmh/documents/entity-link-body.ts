@@ -4,6 +4,8 @@
  * succeed gets a 400 with the reason and nothing is enqueued.
  */
 
+import { MAX_WEBHOOK_ITEMS } from '../../core/webhook/espo-webhook-body.js';
+
 export interface EntityLinkEvent {
   entityType: string;
   entityId: string;
@@ -16,7 +18,8 @@ export type ParsedEntityLinks =
 
 const ESPO_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const ENTITY_TYPE = /^[A-Z][A-Za-z0-9]{0,99}$/;
-export const MAX_LINK_ITEMS = 1000;
+/** The webhook batch cap (issue 16), the same for link bodies as for record bodies. */
+export const MAX_LINK_ITEMS = MAX_WEBHOOK_ITEMS;
 
 export function parseEntityLinkBody(body: unknown): ParsedEntityLinks {
   if (!Array.isArray(body))
