@@ -16,7 +16,12 @@ const step = (
 });
 
 const docs = [
-  step('Collection Manager', ['docs'], { type: 'queue', topics: ['x.collection.ensure'] }),
+  // enqueues document updates once it created a collection: a cycle with Document Sync
+  step('Collection Manager', ['docs'], { type: 'queue', topics: ['x.collection.ensure'] }, [
+    'x.doc.update',
+  ]),
+  step('Document Delete', ['docs'], { type: 'queue', topics: ['x.doc.delete'] }),
+  step('Webhook Delete', ['docs'], { type: 'http', method: 'POST', path: '/d' }, ['x.doc.delete']),
   step('Document Sync', ['docs'], { type: 'queue', topics: ['x.doc.update'] }, [
     'x.collection.ensure',
   ]),
@@ -30,9 +35,13 @@ const docs = [
 describe('layoutFlows', () => {
   it.each([
     [
-      'a chain: http → queue → queue, the longest path decides the column',
+      'a chain with a cycle: http → sync → collection manager (which feeds sync back)',
       docs,
-      [['Link Webhook', 'Webhook Update'], ['Document Sync'], ['Collection Manager']],
+      [
+        ['Link Webhook', 'Webhook Delete', 'Webhook Update'],
+        ['Document Delete', 'Document Sync'],
+        ['Collection Manager'],
+      ],
     ],
     [
       'http before cron in the first column; a queue step nobody feeds starts too',
@@ -55,6 +64,15 @@ describe('layoutFlows', () => {
   ])('%s', (_what, functions, expected) => {
     const [flow] = layoutFlows(functions);
     expect(flow.columns.map((c) => c.map((s) => s.name))).toEqual(expected);
+  });
+
+  it('lists flows that run jobs before HTTP-only ones, each group by name', () => {
+    const flows = layoutFlows([
+      step('Proxy', ['a-proxy'], { type: 'http', method: 'GET', path: '/p' }),
+      step('Tick', ['z-cron'], { type: 'cron', expression: '0 * * * * *' }),
+      step('Work', ['m-queue'], { type: 'queue', topics: ['m.q.x'] }),
+    ]);
+    expect(flows.map((f) => f.name)).toEqual(['m-queue', 'z-cron', 'a-proxy']);
   });
 
   it('puts a step of two flows into both, flows sorted by name', () => {

@@ -11,30 +11,52 @@ export interface FlowLayout {
 
 /**
  * Groups the steps by flow and puts each in the column after the last in-flow step
- * that enqueues one of its topics. A step no in-flow step feeds starts the flow;
- * a cycle (a step re-enqueueing itself) cannot push a step beyond the flow's size.
+ * that enqueues one of its topics. Flows have cycles (the collection manager
+ * enqueues document updates after creating a collection, the document sync
+ * enqueues the collection manager), so edges are kept only in one direction: from
+ * the step nearer the flow's start (fewest hops from an HTTP or cron step, then the
+ * one more starting steps feed) to the other. That leaves a DAG whose longest paths
+ * give the columns.
  */
 export function layoutFlows(functions: readonly FunctionInfo[]): FlowLayout[] {
-  const flowNames = [...new Set(functions.flatMap((f) => f.flows))].sort();
+  // Flows that run jobs first (what an operator watches), pass-through HTTP-only ones last.
+  const runsJobs = (flow: string) =>
+    functions.some((f) => f.flows.includes(flow) && f.trigger.type !== 'http');
+  const flowNames = [...new Set(functions.flatMap((f) => f.flows))].sort(
+    (a, b) => Number(runsJobs(b)) - Number(runsJobs(a)) || a.localeCompare(b),
+  );
   return flowNames.map((name) => {
     const steps = functions.filter((f) => f.flows.includes(name));
     const topicsOf = (f: FunctionInfo) => (f.trigger.type === 'queue' ? f.trigger.topics : []);
-    const feeders = (f: FunctionInfo) =>
-      steps.filter((s) => s !== f && s.enqueues.some((t) => topicsOf(f).includes(t)));
-    const depth = new Map<FunctionInfo, number>(steps.map((s) => [s, 0]));
-    for (let round = 0; round < steps.length; round++) {
-      let changed = false;
-      for (const s of steps) {
-        const d = Math.max(0, ...feeders(s).map((f) => (depth.get(f) ?? 0) + 1));
-        if (d !== depth.get(s) && d < steps.length) {
-          depth.set(s, d);
-          changed = true;
-        }
-      }
-      if (!changed) break;
+    const feeders = new Map(
+      steps.map((f) => [
+        f,
+        steps.filter((s) => s !== f && s.enqueues.some((t) => topicsOf(f).includes(t))),
+      ]),
+    );
+    // Hops from the start: breadth-first from the steps nothing in the flow feeds.
+    const hops = new Map<FunctionInfo, number>();
+    let wave = steps.filter((s) => feeders.get(s)!.length === 0);
+    if (wave.length === 0) wave = steps.slice(0, 1);
+    for (let d = 0; wave.length > 0; d++) {
+      wave.forEach((s) => hops.set(s, d));
+      wave = steps.filter((s) => !hops.has(s) && feeders.get(s)!.some((f) => hops.has(f)));
     }
+    const h = (s: FunctionInfo) => hops.get(s) ?? steps.length;
+    const earlierFeeders = (s: FunctionInfo) => feeders.get(s)!.filter((f) => h(f) < h(s)).length;
+    const before = (u: FunctionInfo, v: FunctionInfo) =>
+      h(u) - h(v) || earlierFeeders(v) - earlierFeeders(u) || u.name.localeCompare(v.name);
+    const depth = new Map<FunctionInfo, number>();
+    const depthOf = (s: FunctionInfo): number => {
+      const known = depth.get(s);
+      if (known !== undefined) return known;
+      const forward = feeders.get(s)!.filter((f) => before(f, s) < 0);
+      const d = Math.max(0, ...forward.map((f) => depthOf(f) + 1));
+      depth.set(s, d);
+      return d;
+    };
     const columns: FunctionInfo[][] = [];
-    for (const s of steps) (columns[depth.get(s) ?? 0] ??= []).push(s);
+    for (const s of steps) (columns[depthOf(s)] ??= []).push(s);
     const order = { http: 0, cron: 1, queue: 2 } as const;
     return {
       name,

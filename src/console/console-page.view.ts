@@ -196,6 +196,7 @@ code{font:12.5px/1.3 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;backgr
 .flow{background:#fff;border:1px solid #d8dde5;border-radius:8px;padding:.2rem .8rem .8rem;margin-top:1rem}
 .lanes{display:flex;align-items:stretch;gap:.4rem;overflow-x:auto}
 .col{display:flex;flex-direction:column;gap:.6rem;flex:1 1 0;min-width:230px}
+.col:only-child{display:grid;grid-template-columns:repeat(auto-fill,minmax(280px,1fr));align-items:start}
 .arrow{flex:0 0 1.6rem;display:flex;align-items:center;justify-content:center;color:#7a8699}
 .arrow::before{content:"\\2192";font-size:1.5rem}
 .step{border:1px solid #d8dde5;border-left:5px solid #7a8699;border-radius:6px;padding:.5rem .6rem;background:#fbfcfd}
