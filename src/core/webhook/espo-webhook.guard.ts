@@ -47,7 +47,12 @@ export class EspoWebhookGuard implements CanActivate {
       secrets,
     );
     if (verdict.result !== 'ok') {
-      const header = verdict.form === 'x-signature' ? 'X-Signature' : 'signature';
+      const header =
+        verdict.form === 'x-signature'
+          ? 'X-Signature'
+          : verdict.form === 'signature'
+            ? 'Signature'
+            : 'signature';
       throw new UnauthorizedException(`webhook ${header} ${verdict.result.replace('_', ' ')}`);
     }
     const webhookId = verdict.webhookId as string;
