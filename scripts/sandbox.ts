@@ -75,8 +75,9 @@ async function main(): Promise<void> {
   console.log(`
 bitbylaw-hub sandbox is running.
   Swagger UI   ${url}/api/docs         (webhooks, proxy, console: "Authorize" with the keys below)
-  Console      ${url}/_console/functions   header X-Api-Key: ${config.opsApiKey}
-  Queues       ${url}/_console/queues
+  Console      ${url}/_console/           browser login: ops / ${config.opsApiKey}
+  Queue board  ${url}/_console/queues/ui   same login
+  Console API  ${url}/_console/functions   header X-Api-Key: ${config.opsApiKey}
   Health       ${url}/health/ready
   Proxy key    ${config.proxy.apiKeys[0] ?? '(none)'}
 Fakes (GET /__fake/state, /__fake/requests; POST /__fake/reset, /__fake/seed, /__fake/faults):
