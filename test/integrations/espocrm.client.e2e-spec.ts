@@ -246,6 +246,15 @@ describe('EspoCrmClient against the EspoCRM fake', () => {
     );
   });
 
+  it('gets a permanent 404 naming the type for an entity type EspoCRM does not have, once, storing nothing', async () => {
+    const err = await client.create('CBeteiligten', { name: 'typo' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamNotFoundError);
+    expect((err as Error).message).toContain('Entity type CBeteiligten does not exist');
+    await expect(client.list('CBeteiligten')).rejects.toBeInstanceOf(UpstreamNotFoundError);
+    expect(fake.count('POST', '/api/v1/:entity')).toBe(1);
+    expect(fake.records('CBeteiligten')).toEqual([]);
+  });
+
   it('retries a 503 in-call and then succeeds', async () => {
     const rec = fake.put('CBeteiligte', { name: 'X' });
     fake.setFaults([{ route: 'GET /api/v1/:entity/:id', status: 503, times: 2 }]);
