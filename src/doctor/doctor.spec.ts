@@ -1,9 +1,13 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { exitCodeOf, fail, formatResult, ok, summaryOf, warn } from './doctor.check.js';
 import {
   ESPOCRM_REQUIREMENTS,
   collectionRequirements,
   missingInEntityDefs,
 } from './espocrm.requirements.js';
+import { doctorEnv } from './doctor.js';
 
 describe('doctor lines and exit code', () => {
   it.each([
@@ -71,5 +75,26 @@ describe('missingInEntityDefs', () => {
       'CVmhRaeumungsklage.xaiCollectionId',
       'CVmhRaeumungsklage link dokumente',
     ]);
+  });
+});
+
+describe('doctorEnv', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'doctor-env-'));
+  const a = join(dir, 'a.env');
+  const b = join(dir, 'b.env');
+  writeFileSync(a, 'X=from-a\nY=from-a\nZ=from-a\n');
+  writeFileSync(b, 'Y=from-b\n');
+
+  it.each([
+    ['one file', { ENV_FILE: a }, { X: 'from-a', Y: 'from-a', Z: 'from-a' }],
+    ['later files win', { ENV_FILE: `${a},${b}` }, { X: 'from-a', Y: 'from-b', Z: 'from-a' }],
+    [
+      'the environment wins',
+      { ENV_FILE: `${a}, ${b}`, Z: 'from-env' },
+      { X: 'from-a', Y: 'from-b', Z: 'from-env' },
+    ],
+  ])('%s', (_label, env, expected) => {
+    const { values } = doctorEnv(env);
+    expect({ X: values.X, Y: values.Y, Z: values.Z }).toEqual(expected);
   });
 });
