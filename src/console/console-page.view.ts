@@ -154,6 +154,7 @@ export function renderConsolePage(o: ConsoleOverview, opts: { refreshMs: number 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>bitbylaw-hub · Operator console</title>
+<link rel="icon" href="data:,">
 <style>${CSS}</style>
 </head>
 <body data-refresh-ms="${opts.refreshMs}">
@@ -190,7 +191,7 @@ main,.panel,footer{margin:0 auto;max-width:1400px;padding:0 1rem}
 .panel{margin-top:1rem}
 h2{font-size:1.05rem;margin:1.2rem 0 .5rem}
 h3{font-size:.98rem;margin:.2rem 0}
-code{font:12.5px/1.3 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#eef1f5;border-radius:3px;padding:0 .2em;word-break:break-all}
+code{font:12.5px/1.3 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#eef1f5;border-radius:3px;padding:0 .2em;overflow-wrap:anywhere}
 .summary{margin:1rem 0 0;padding:.6rem .8rem;border-radius:6px;background:#e5f5ea;border:1px solid #9bd3ac}
 .summary.attention{background:#fff4e0;border-color:#f0b95a}
 .flow{background:#fff;border:1px solid #d8dde5;border-radius:8px;padding:.2rem .8rem .8rem;margin-top:1rem}
