@@ -69,6 +69,7 @@ export const CONSOLE_PAGE_SCRIPT = String.raw`
   var shadow = document.getElementById('shadow');
   function refreshShadow() {
     return call('GET', '/_console/shadow?limit=1').then(function (res) {
+      shadow.setAttribute('data-checked', new Date().toISOString());
       var b = res.body && typeof res.body === 'object' ? res.body : null;
       if (!res.ok || !b || b.enabled === false || b.mode === 'live') { shadow.hidden = true; return; }
       var n = typeof b.total === 'number' ? b.total

@@ -143,6 +143,11 @@ describe('operator console page in a real browser', () => {
   });
 
   it('hides the shadow panel in live mode', async () => {
+    // Hidden until the page has asked /_console/shadow: wait for the answer first.
+    await page.locator('#shadow[data-checked]').waitFor({ state: 'attached' });
+    expect(
+      ((await (await hub.ops('/_console/shadow?limit=1')).json()) as { mode: string }).mode,
+    ).toBe('live');
     expect(await page.locator('#shadow').isHidden()).toBe(true);
   });
 
@@ -170,5 +175,28 @@ describe('operator console page in a real browser', () => {
         .screenshot({ path: `${dir}/console-laptop-documents.png` });
     }
     await phone.close();
+  });
+});
+
+describe('operator console page in shadow mode', () => {
+  it('shows the count of recorded would-be writes with a link to them', async () => {
+    const hub = await startHub(testEnv({}, { SYNC_MODE: 'shadow' }), [ProbeModule]);
+    const browser = await openBrowser({ credentials: opsCredentials(hub.config.opsApiKey) });
+    try {
+      const listing = (await (await hub.ops('/_console/shadow?limit=1')).json()) as {
+        mode: string;
+        total: number;
+      };
+      expect(listing.mode).toBe('shadow');
+      const page = await browser.context.newPage();
+      await page.goto(`${hub.url}/_console/`);
+      const panel = page.locator('#shadow');
+      await panel.waitFor({ state: 'visible' });
+      expect(await panel.innerText()).toContain(`${listing.total} would-be write(s) recorded`);
+      expect(await panel.getByRole('link').getAttribute('href')).toBe('/_console/shadow');
+    } finally {
+      await browser.close();
+      await hub.close();
+    }
   });
 });
