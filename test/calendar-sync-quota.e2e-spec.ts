@@ -23,7 +23,11 @@ function day(n: number): string {
 }
 
 const MS = { kuerzel: 'MS', name: 'Schulz', email: 'm.schulz@kanzlei.example', aktiv: true };
+const VB = { kuerzel: 'VB', name: 'Vogt', email: 'v.vogt@kanzlei.example', aktiv: true };
 const COUNT = 60;
+/** The volume test's first run, against a quota below the configured rate (500 per window). */
+const VOLUME = 2000;
+const VOLUME_QUOTA = 400;
 /**
  * Issue 14's case scaled down in time: Google's per-user quota is 25 requests per
  * window while the hub is configured for 20 times that. The window is 2 s instead of
@@ -65,16 +69,20 @@ describe('CalendarSync under a Google per-user quota below the configured rate',
         },
       ),
     );
-    const termine: Array<Partial<AdvowareTermin>> = Array.from({ length: COUNT }, (_, i) => ({
-      kuerzel: 'MS',
-      datum: day(1 + (i % 40)),
-      datumBis: day(1 + (i % 40)),
-      uhrzeitVon: `${String(8 + (i % 8)).padStart(2, '0')}:00:00`,
-      uhrzeitBis: `${String(9 + (i % 8)).padStart(2, '0')}:00:00`,
-      dauertermin: false,
-      text: `Termin ${i}`,
-    }));
-    advoware.seed({ mitarbeiter: [MS], termine });
+    const termine = (kuerzel: string, count: number): Array<Partial<AdvowareTermin>> =>
+      Array.from({ length: count }, (_, i) => ({
+        kuerzel,
+        datum: day(1 + (i % 40)),
+        datumBis: day(1 + (i % 40)),
+        uhrzeitVon: `${String(8 + (i % 8)).padStart(2, '0')}:00:00`,
+        uhrzeitBis: `${String(9 + (i % 8)).padStart(2, '0')}:00:00`,
+        dauertermin: false,
+        text: `Termin ${i}`,
+      }));
+    advoware.seed({
+      mitarbeiter: [MS, VB],
+      termine: [...termine('MS', COUNT), ...termine('VB', VOLUME)],
+    });
   });
 
   afterAll(async () => {
@@ -104,4 +112,20 @@ describe('CalendarSync under a Google per-user quota below the configured rate',
     // the quota bounds the run from below: 60+ requests at 25 per 2 s need > 4 s
     expect(ms).toBeGreaterThan(((COUNT - QUOTA) / QUOTA) * WINDOW_MS);
   }, 60_000);
+
+  it(`creates ${VOLUME} events against a quota below the configured rate with refused requests in single digits`, async () => {
+    google.setQuota({ perWindow: VOLUME_QUOTA, windowMs: WINDOW_MS });
+    const sync = hub.app.get(CalendarSyncService);
+    const started = Date.now();
+    const result = await sync.syncEmployee('VB', true).catch((err: unknown) => err);
+    const ms = Date.now() - started;
+    const refused = google.refused(VB.email);
+    console.log(
+      `google quota ${VOLUME_QUOTA}/${WINDOW_MS} ms, hub configured ${CONFIGURED_PER_MINUTE}/min: ` +
+        `${VOLUME} appointments, ${refused} refused (403 userRateLimitExceeded), ${ms} ms ` +
+        `(a hub slower than the quota meets no refusal at all)`,
+    );
+    expect(result).toMatchObject({ google: { created: VOLUME }, failed: 0 });
+    expect(refused).toBeLessThanOrEqual(MAX_REFUSED);
+  }, 120_000);
 });
