@@ -40,6 +40,10 @@ export async function openBrowser(
     httpCredentials: options.credentials,
     viewport: options.viewport ?? { width: 1366, height: 900 },
   });
+  // Nothing leaves the machine: bull-board links Google Fonts, which only time out here.
+  await context.route(/^(?!https?:\/\/(127\.0\.0\.1|localhost)[:/])[a-z]+:\/\//, (route) =>
+    route.abort(),
+  );
   return {
     context,
     close: async () => {

@@ -100,6 +100,24 @@ describe('operations console', () => {
     for (const path of ['/_console/queues/ui', '/_console/queues/ui/api/queues', '/_console/']) {
       expect((await fetch(`${hub.url}${path}?key=${key}`)).status).toBe(401);
     }
+    // bull-board's own static files sit behind the same check.
+    const html = await (
+      await fetch(`${hub.url}/_console/queues/ui`, {
+        headers: { Authorization: basic('ops', hub.config.opsApiKey) },
+      })
+    ).text();
+    // Relative to <base href="/_console/queues/ui/">.
+    const relative = /src="(static\/js\/[^"]+)"/.exec(html)?.[1];
+    expect(relative).toBeDefined();
+    const asset = `/_console/queues/ui/${relative}`;
+    expect((await fetch(`${hub.url}${asset}`)).status).toBe(401);
+    expect(
+      (
+        await fetch(`${hub.url}${asset}`, {
+          headers: { Authorization: basic('ops', hub.config.opsApiKey) },
+        })
+      ).status,
+    ).toBe(200);
     // The JSON endpoints answer 401 without a challenge: a failed fetch must not pop up a dialog.
     expect(
       (await fetch(`${hub.url}/_console/overview`)).headers.get('www-authenticate'),
