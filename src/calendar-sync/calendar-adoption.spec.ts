@@ -143,6 +143,18 @@ describe('pairUnlinked', () => {
       {},
     ],
     [
+      'an old privacy-mode event ("Termin") by its times alone',
+      [{ id: 'e1', content: { ...C1, summary: 'Termin' } }],
+      { e1: '1' },
+      {},
+    ],
+    [
+      'a privacy-mode event whose times two Termine share: not paired',
+      [{ id: 'e1', content: { ...C2, summary: 'Termin' } }],
+      {},
+      {},
+    ],
+    [
       'a reference to a Termin outside the window: left for content pairing',
       [{ id: 'e1', refs: { frNr: '99' }, content: C1 }],
       { e1: '1' },

@@ -1,7 +1,12 @@
 import type { GoogleCalendarListEntry } from '../integrations/google-calendar/google-calendar.types.js';
 import type { AdvowareTermin } from '../integrations/advoware/advoware.types.js';
 import type { EventRecord } from './calendar-sync.state.js';
-import { type EventContent, contentFromTermin, gcalIdOfTermin } from './termin.mapper.js';
+import {
+  type EventContent,
+  PRIVATE_SUMMARY,
+  contentFromTermin,
+  gcalIdOfTermin,
+} from './termin.mapper.js';
 
 /**
  * Taking over what the old hub left in Google instead of duplicating it (issue 15):
@@ -11,7 +16,8 @@ import { type EventContent, contentFromTermin, gcalIdOfTermin } from './termin.m
  * Assumed, not observed: how the old hub referenced an appointment on its events.
  * Its extendedProperties keys and id scheme are configuration
  * (CALENDAR_ADOPT_REF_PROPERTIES, CALENDAR_ADOPT_ID_PATTERN); start, end and subject
- * pair what carries neither.
+ * pair what carries neither (start and end alone for the privacy mode's "Termin", when
+ * no other Termin has the same times).
  */
 
 export interface AdoptionOptions {
@@ -139,16 +145,25 @@ export function pairUnlinked(
 
   // An unlinked Termin first, so a linked twin does not hide it.
   const byContent = new Map<string, string>();
+  // Events the old hub wrote in privacy mode say only "Termin": their times must be unique.
+  const byTimes = new Map<string, string | null>();
   for (const t of [...termine].sort((a, b) => Number(a.linked) - Number(b.linked))) {
     const key = contentKey(t.content);
     if (!byContent.has(key)) byContent.set(key, t.frNr);
+    const times = contentKey({ ...t.content, summary: PRIVATE_SUMMARY });
+    byTimes.set(times, byTimes.has(times) ? null : t.frNr);
   }
   for (const e of rest) {
     if (!e.content) continue;
-    const frNr = byContent.get(contentKey(e.content));
-    if (frNr !== undefined) take(e, frNr);
+    const key = contentKey(e.content);
+    const frNr = byContent.get(key) ?? (isPrivate(e.content) ? byTimes.get(key) : undefined);
+    if (frNr !== undefined && frNr !== null) take(e, frNr);
   }
   return { paired, duplicates };
+}
+
+function isPrivate(c: EventContent): boolean {
+  return norm(c.summary) === norm(PRIVATE_SUMMARY);
 }
 
 /**
