@@ -11,6 +11,8 @@ import { StepStatsRecorder, type LastError } from './step-stats.recorder.js';
 export interface StepCounts {
   waiting: number;
   active: number;
+  /** `queue`: waiting/active are the whole queue's (shared with other steps, too many to sort). */
+  scope: 'step' | 'queue';
   completedLastHour: number;
   failedLastHour: number;
 }
@@ -31,8 +33,12 @@ export interface ConsoleOverview {
   deadLetters: Array<{ queue: string; total: number; jobs: JobView[] }>;
 }
 
-/** Jobs looked at per queue and state when a queue is shared by several steps. */
-const SCAN_LIMIT = 1000;
+/**
+ * A queue shared by several steps is sorted by job name only up to this many waiting
+ * and active jobs; in a storm the page shows the queue's totals instead of reading
+ * thousands of jobs every few seconds.
+ */
+const SCAN_LIMIT = 300;
 const DEAD_LETTERS_SHOWN = 20;
 
 /** Everything the console page shows, in one answer (also `GET /_console/overview`). */
@@ -59,7 +65,7 @@ export class ConsoleOverviewService {
       const sum = (outcome: string) =>
         names.reduce((n, name) => n + (hour.get(`${queue}|${name}|${outcome}`) ?? 0), 0);
       s.counts = {
-        ...(live.get(s.function_id) ?? { waiting: 0, active: 0 }),
+        ...(live.get(s.function_id) ?? { waiting: 0, active: 0, scope: 'step' as const }),
         completedLastHour: sum('completed'),
         failedLastHour: sum('failed'),
       };
@@ -108,13 +114,19 @@ export class ConsoleOverviewService {
     for (const s of steps) {
       if (s.jobs) byQueue.set(s.jobs.queue, [...(byQueue.get(s.jobs.queue) ?? []), s]);
     }
-    const out = new Map<string, { waiting: number; active: number }>();
+    type Live = Pick<StepCounts, 'waiting' | 'active' | 'scope'>;
+    const out = new Map<string, Live>();
     await Promise.all(
       [...byQueue].map(async ([name, owners]) => {
         const queue = this.queues.queue(name);
+        const c = await queue.getJobCounts();
+        const total: Live = { waiting: c.waiting + c.delayed, active: c.active, scope: 'step' };
         if (owners.length === 1) {
-          const c = await queue.getJobCounts();
-          out.set(owners[0].function_id, { waiting: c.waiting + c.delayed, active: c.active });
+          out.set(owners[0].function_id, total);
+          return;
+        }
+        if (total.waiting + total.active > SCAN_LIMIT) {
+          owners.forEach((s) => out.set(s.function_id, { ...total, scope: 'queue' }));
           return;
         }
         const scan = async (states: JobStatus[]) =>
@@ -128,6 +140,7 @@ export class ConsoleOverviewService {
           out.set(s.function_id, {
             waiting: waiting.filter(mine).length,
             active: active.filter(mine).length,
+            scope: 'step',
           });
         }
       }),

@@ -10,7 +10,7 @@ const cronStep: StepView = {
   enqueues: ['vmh.beteiligte.update'],
   jobs: { queue: 'hub-cron', names: ['vmh-beteiligte-sync-check'] },
   nextRun: { iso: '2026-12-04T15:00:00.000Z', berlin: '2026-12-04 16:00:00' },
-  counts: { waiting: 0, active: 1, completedLastHour: 4, failedLastHour: 2 },
+  counts: { waiting: 0, active: 1, completedLastHour: 4, failedLastHour: 2, scope: 'step' },
   lastError: {
     reason: 'EspoCRM answered 503 <html>',
     at: Date.parse('2026-12-04T14:05:06Z'),
@@ -34,7 +34,7 @@ const queueStep: StepView = {
   trigger: { type: 'queue', topics: ['vmh.beteiligte.create', 'vmh.beteiligte.update'] },
   enqueues: [],
   jobs: { queue: 'vmh-beteiligte', names: ['create', 'update'] },
-  counts: { waiting: 3, active: 0, completedLastHour: 0, failedLastHour: 0 },
+  counts: { waiting: 3, active: 0, completedLastHour: 0, failedLastHour: 0, scope: 'queue' },
 };
 
 const overview = (deadTotal: number, dashboardPath: string | null): ConsoleOverview => ({
@@ -101,7 +101,7 @@ describe('console page view', () => {
         'finds parties &lt;to&gt; sync',
         'enqueues → <code>vmh.beteiligte.update</code>',
       ],
-      [],
+      ['the whole queue'],
     ],
     [
       'http: method and path, no counts, no button',
@@ -115,6 +115,7 @@ describe('console page view', () => {
       [
         '<code>vmh.beteiligte.create</code> <code>vmh.beteiligte.update</code>',
         '<dd data-count="waiting">3</dd>',
+        'waiting and active: the whole queue <code>vmh-beteiligte</code>',
       ],
       ['Run now', 'Last error', 'enqueues'],
     ],

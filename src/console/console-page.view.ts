@@ -45,7 +45,11 @@ function countsBlock(s: StepView): string {
   const c = s.counts;
   const cell = (label: string, n: number, cls: string) =>
     `<div class="count ${cls}${n > 0 ? ' nonzero' : ''}"><dt>${label}</dt><dd data-count="${cls}">${n}</dd></div>`;
-  return `<dl class="counts" title="queue ${esc(s.jobs?.queue)}">${[
+  const scope =
+    c.scope === 'queue'
+      ? `<p class="meta">waiting and active: the whole queue <code>${esc(s.jobs?.queue)}</code></p>`
+      : '';
+  return `${scope}<dl class="counts" title="queue ${esc(s.jobs?.queue)}">${[
     cell('waiting', c.waiting, 'waiting'),
     cell('active', c.active, 'active'),
     cell('done 1h', c.completedLastHour, 'completed'),
