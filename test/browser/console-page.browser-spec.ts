@@ -110,6 +110,11 @@ describe('operator console page in a real browser', () => {
         .getAttribute('href'),
     ).toBe('/_console/queues/ui/queue/probe-entity?status=failed');
 
+    // The raw view: bull-board opens on the queue's failed jobs with the same login.
+    const board = await browser.context.newPage();
+    await board.goto(`${hub.url}/_console/queues/ui/queue/probe-entity?status=failed`);
+    await board.getByText('probe transient failure').first().waitFor({ timeout: 20_000 });
+    await board.close();
     const dir = process.env.CONSOLE_SCREENSHOT_DIR;
     if (dir) {
       await page.locator('.dead-letters').screenshot({ path: `${dir}/console-dead-letters.png` });

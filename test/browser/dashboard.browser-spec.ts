@@ -39,6 +39,8 @@ describe('queue dashboard and Swagger UI in a real browser', () => {
     for (const name of names) {
       await page.getByText(name, { exact: true }).first().waitFor({ timeout: 20_000 });
     }
+    const dir = process.env.CONSOLE_SCREENSHOT_DIR;
+    if (dir) await page.screenshot({ path: `${dir}/dashboard-laptop.png` });
     // The page's own API calls went through with the browser's credentials.
     const api = answers.filter((a) => a.url.includes('/_console/queues/ui/api/'));
     expect(api.length).toBeGreaterThan(0);
