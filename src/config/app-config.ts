@@ -195,10 +195,6 @@ export class AppConfig {
       product: e.ADVOWARE_PRODUCT,
       timeoutMs: e.ADVOWARE_API_TIMEOUT_SECONDS * 1000,
       tokenRefreshMarginSeconds: e.ADVOWARE_TOKEN_REFRESH_MARGIN_SECONDS,
-    };
-    this.proxy = {
-      apiKeys: list(e.PROXY_API_KEYS),
-      allowedPrefixes: list(e.PROXY_ALLOWED_PREFIXES),
       paths: advowarePathsFromEnv({
         ADVOWARE_PATH_BETEILIGTE: e.ADVOWARE_PATH_BETEILIGTE,
         ADVOWARE_PATH_KOMMUNIKATIONEN: e.ADVOWARE_PATH_KOMMUNIKATIONEN,
@@ -207,6 +203,10 @@ export class AppConfig {
         ADVOWARE_PATH_EMPLOYEES: e.ADVOWARE_PATH_EMPLOYEES,
         ADVOWARE_PATH_APPOINTMENTS: e.ADVOWARE_PATH_APPOINTMENTS,
       }),
+    };
+    this.proxy = {
+      apiKeys: list(e.PROXY_API_KEYS),
+      allowedPrefixes: list(e.PROXY_ALLOWED_PREFIXES),
       rateLimitPerMinute: e.PROXY_RATE_LIMIT_PER_MINUTE,
       timeoutMs: e.PROXY_TIMEOUT_SECONDS * 1000,
       maxResponseBytes: e.PROXY_MAX_RESPONSE_BYTES,

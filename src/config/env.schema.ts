@@ -17,11 +17,11 @@ import {
 } from 'class-validator';
 import { CalendarAdoptIdPatternRule } from '../calendar-sync/calendar-adoption.rule.js';
 import { EspoWebhookSecretsRule } from '../core/webhook/webhook-bindings.rule.js';
-
 import {
   ADVOWARE_PARTY_PATH_PATTERN,
   ADVOWARE_RESOURCE_PATH_PATTERN,
 } from '../integrations/advoware/advoware.paths.js';
+
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
 const toBool = ({ value }: { value: unknown }) => {
@@ -31,12 +31,12 @@ const toBool = ({ value }: { value: unknown }) => {
   return value;
 };
 const urlOpts = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
-/** Six fields, seconds first: the design's cron format. */
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 const pathMessage = (name: string) =>
   `ADVOWARE_PATH_${name} must be a path of plain segments below /api/v1/advonet/, without {betNr}`;
 const partyPathMessage = (name: string) =>
   `ADVOWARE_PATH_${name} must be a path of plain segments below /api/v1/advonet/ containing {betNr}`;
+/** Six fields, seconds first: the design's cron format. */
 const CRON_6 = /^\s*\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+\S+\s*$/;
 
 /**
@@ -114,7 +114,6 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() ADVOWARE_PRODUCT: number = 64;
   @Transform(toInt) @IsInt() @Min(1) ADVOWARE_API_TIMEOUT_SECONDS: number = 30;
   @Transform(toInt) @IsInt() @Min(0) ADVOWARE_TOKEN_REFRESH_MARGIN_SECONDS: number = 300;
-
   /** Resource paths below /api/v1/advonet/ (advoware.paths.ts); empty = the default there. */
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -140,6 +139,7 @@ export class EnvironmentVariables {
   @IsOptional()
   @Matches(ADVOWARE_RESOURCE_PATH_PATTERN, { message: pathMessage('APPOINTMENTS') })
   ADVOWARE_PATH_APPOINTMENTS?: string;
+
   // --- Advoware proxy ---------------------------------------------------------
   @IsOptional() @IsString() PROXY_ALLOWED_PREFIXES: string = '';
   @Transform(toInt) @IsInt() @Min(1) PROXY_RATE_LIMIT_PER_MINUTE: number = 600;
