@@ -8,11 +8,20 @@ import { CalendarSyncCron } from './calendar-sync.cron.js';
 import { CalendarSyncProcessor } from './calendar-sync.processor.js';
 import { CalendarSyncService } from './calendar-sync.service.js';
 import { CalendarSyncState } from './calendar-sync.state.js';
+import { CalendarSnapshotReader } from './calendar-snapshot.reader.js';
+import { CalendarWriter } from './calendar-writer.service.js';
 
 @Module({
   imports: [registerTopicQueues(CalendarTopics.SyncEmployee), AdvowareModule, GoogleCalendarModule],
   controllers: [CalendarSyncController],
-  providers: [CalendarSyncService, CalendarSyncState, CalendarSyncProcessor, CalendarSyncCron],
+  providers: [
+    CalendarSyncService,
+    CalendarSnapshotReader,
+    CalendarWriter,
+    CalendarSyncState,
+    CalendarSyncProcessor,
+    CalendarSyncCron,
+  ],
   exports: [CalendarSyncService],
 })
 export class CalendarSyncModule {}
