@@ -131,6 +131,9 @@ describe('scenario 2: Redis unavailable for ~10 s under webhook load', () => {
     expect(await retried.json()).toMatchObject({ new_ids_count: 1 });
     answers.set(orphan, [{ status: retried.status, sentAt: started, answeredAt: Date.now() }]);
 
+    // The sleeps below are the scenario's timeline (load before, 10 s frozen, 3 s
+    // between, 10 s down, 3 s after), not waits for an event: what the outage must not
+    // break is checked on the answers and Redis' contents afterwards.
     const load = Promise.all([...Array.from({ length: SENDERS }, sender), prober()]);
     await sleep(2000);
     windows.frozen.from = Date.now();
