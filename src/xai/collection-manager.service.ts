@@ -10,6 +10,7 @@ import { XaiClient } from '../integrations/xai/xai.client.js';
 import type { XaiCollection, XaiCollectionUpdate } from '../integrations/xai/xai.types.js';
 import { DocumentTopics } from '../vmh/documents/document.jobs.js';
 import { CollectionAdoption } from './collection-adoption.service.js';
+import { CollectionGenerationStore } from './collection-generation.store.js';
 import {
   collectionInput,
   collectionName,
@@ -23,15 +24,6 @@ export type EnsureOutcome =
 
 /** The link from an entity to the documents whose collection it owns (DOMAIN.md, "Links"). */
 export const DOCUMENTS_LINK = 'dokumente';
-
-/**
- * The collection generation: bumped after every write of an entity's
- * `xaiCollectionId` and before the storm it causes, so the document sync may keep
- * collection ids in memory while it stays the same (vmh/documents/collection-id-cache.ts).
- */
-export function collectionGenerationKey(queuePrefix: string): string {
-  return `${queuePrefix}:xai:collections:generation`;
-}
 
 /**
  * One xAI collection per entity of a collection type. The stored
@@ -50,6 +42,7 @@ export class CollectionManagerService {
     private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly adoption: CollectionAdoption,
+    private readonly generation: CollectionGenerationStore,
   ) {}
 
   isCollectionType(entityType: string): boolean {
@@ -127,7 +120,7 @@ export class CollectionManagerService {
    * before the write.
    */
   private async storm(owner: EntityRef, traceId: string): Promise<number> {
-    await this.redis.incr(collectionGenerationKey(this.config.queue.prefix));
+    await this.generation.bump();
     const documents = await this.enqueueDocuments(owner, traceId);
     await this.redis.del(this.stormPendingKey(owner));
     return documents;

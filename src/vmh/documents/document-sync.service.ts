@@ -1,28 +1,18 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import { AppConfig } from '../../config/app-config.js';
+import { Injectable, Logger } from '@nestjs/common';
 import { UpstreamNotFoundError, ValidationError } from '../../core/errors/upstream.errors.js';
 import { JobProducer } from '../../core/queue/job-producer.service.js';
-import { REDIS } from '../../core/redis/redis.module.js';
 import {
   EspoCrmClient,
   type AttachmentDownload,
 } from '../../integrations/espocrm/espocrm.client.js';
-import type { CDokumente, EspoRecord } from '../../integrations/espocrm/espocrm.types.js';
 import {
   XAI_MAX_FILE_BYTES,
   uploadRefusalReason,
 } from '../../integrations/xai/xai-file-support.js';
 import { XaiClient } from '../../integrations/xai/xai.client.js';
-import {
-  collectionOwner,
-  documentFields,
-  isDocumentMembership,
-  type EntityRef,
-} from '../../xai/collection.mapper.js';
+import { documentFields, type EntityRef } from '../../xai/collection.mapper.js';
 import { CollectionAdoption } from '../../xai/collection-adoption.service.js';
-import { collectionGenerationKey } from '../../xai/collection-manager.service.js';
 import { CollectionTopics, collectionEnsureKey } from '../../xai/xai.jobs.js';
 import {
   decideDocumentSync,
@@ -33,31 +23,24 @@ import {
 } from './document-sync.decision.js';
 import { DOCUMENT_ENTITY, type DocumentJob } from './document.jobs.js';
 import {
-  LINKED_ENTITY_SELECT,
   changedFields,
-  clearedReferenceFields,
   documentFileName,
   downloadedFile,
   failedFields,
-  planLinkedReads,
   readDocumentState,
   requiredCollections,
-  reverseLinkName,
   syncedFields,
-  toLinkedEntity,
-  type LinkedEntity,
   type RequiredCollections,
 } from './document.mapper.js';
-import { CollectionIdCache } from './collection-id-cache.js';
-import { FreshReadCoalescer } from './fresh-read-coalescer.js';
+import { DocumentDeleteService, type DeleteOutcome } from './document-delete.service.js';
+import { DocumentLinksReader } from './document-links.reader.js';
 
 export type DocumentOutcome =
   | { status: 'skipped'; reason: string }
   | { status: 'synced'; uploaded: boolean; added: number; removed: number }
   | { status: 'refused'; reason: string }
   | { status: 'gone' }
-  | { status: 'deleted'; removed: number; via: 'record' | 'scan'; truncated?: boolean }
-  | { status: 'still_exists' };
+  | DeleteOutcome;
 
 interface FileContent {
   data: Buffer;
@@ -68,44 +51,32 @@ interface FileContent {
 
 /**
  * Documents into xAI collections. EspoCRM reads for an unchanged document: the
- * record, which names its linked entities in `{link}Ids`, and nothing else while
- * the entities' collection ids are cached under the current collection generation
- * (one Redis GET beside the record read; collection-id-cache.ts says why that is
- * safe); no download, no xAI call. The record alone cannot answer: `{link}Ids`
- * holds entity ids, and the collection manager may just have replaced an entity's
- * collection. A cache miss reads the entity, shared by all runs that started
- * before that read. A changed file costs one download, whose headers give its
- * type and size (no Attachment record read).
- * Without `{link}Ids` on the record (a relationship made without its link-multiple
- * field) each collection type costs one related-list read, issued beside the
- * record read once the type is known to need it.
+ * record and, while their collection ids are cached, nothing for its linked
+ * entities (DocumentLinksReader); no download, no xAI call. A changed file costs
+ * one download, whose headers give its type and size (no Attachment record read).
  */
 @Injectable()
 export class DocumentSyncService {
   private readonly logger = new Logger(DocumentSyncService.name);
-  private readonly ownerReads = new FreshReadCoalescer<LinkedEntity | null>();
-  private readonly collectionIds = new CollectionIdCache<LinkedEntity | null>();
-  /** Collection types whose records came without `{link}Ids` last time. */
-  private readonly listOnlyTypes = new Set<string>();
 
   constructor(
     private readonly espo: EspoCrmClient,
     private readonly xai: XaiClient,
     private readonly producer: JobProducer,
-    private readonly config: AppConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    private readonly links: DocumentLinksReader,
+    private readonly deletes: DocumentDeleteService,
     private readonly adoption: CollectionAdoption,
   ) {}
 
   run(job: DocumentJob): Promise<DocumentOutcome> {
     return job.action === 'delete'
-      ? this.deleteDocument(job.entityId)
+      ? this.deletes.deleteDocument(job.entityId)
       : this.syncDocument(job.entityId, job.traceId);
   }
 
   async syncDocument(id: string, traceId: string): Promise<DocumentOutcome> {
     const label = `${DOCUMENT_ENTITY}/${id}`;
-    const loaded = await this.load(id);
+    const loaded = await this.links.load(id);
     if (!loaded) {
       this.logger.log(
         `document ${label} skipped: gone from EspoCRM (the delete event removes its memberships)`,
@@ -168,91 +139,6 @@ export class DocumentSyncService {
     return { status: 'synced', uploaded, added: result.added, removed: result.removed };
   }
 
-  /**
-   * Delete: remove the file from every collection it is in, keep the file. Acts only
-   * once EspoCRM confirms the record is gone (404, or the record marked `deleted`): a
-   * delete event for a live document (replayed, or sent to the wrong route) does
-   * nothing but say so. A record still readable but marked `deleted` names its
-   * collections itself; a gone record is looked for in the hub's collections
-   * (memberships tagged with its id), a scan bounded by
-   * DOCUMENT_DELETE_SCAN_MAX_COLLECTIONS / _MAX_DOCUMENTS.
-   */
-  async deleteDocument(id: string): Promise<DocumentOutcome> {
-    const label = `${DOCUMENT_ENTITY}/${id}`;
-    let record: CDokumente | undefined;
-    try {
-      record = await this.espo.get<CDokumente>(DOCUMENT_ENTITY, id);
-    } catch (err) {
-      if (!(err instanceof UpstreamNotFoundError)) throw err;
-    }
-    if (record && !isMarkedDeleted(record)) {
-      this.logger.warn(
-        `document ${label} delete event ignored: EspoCRM still has the record (not deleted), memberships kept`,
-      );
-      return { status: 'still_exists' };
-    }
-    let removed = 0;
-    if (record) {
-      const state = readDocumentState(record);
-      if (state.xaiId) {
-        for (const collectionId of state.xaiCollections) {
-          await this.xai.removeDocument(collectionId, state.xaiId);
-          removed += 1;
-        }
-      }
-      await this.espo
-        .update(DOCUMENT_ENTITY, id, clearedReferenceFields())
-        .catch((err: unknown) => {
-          if (!(err instanceof UpstreamNotFoundError)) throw err;
-        });
-      this.logger.log(
-        `document ${label} deleted: removed from ${removed} collections (from the record), file kept`,
-      );
-      return { status: 'deleted', removed, via: 'record' };
-    }
-    const { maxCollections, maxDocuments } = this.config.xai.deleteScan;
-    let collections = 0;
-    let documents = 0;
-    let truncated = false;
-    scan: for await (const c of this.xai.listCollections()) {
-      const owner = collectionOwner(c.collection_description);
-      if (!owner || !this.config.xai.collectionEntityTypes.includes(owner.entityType)) continue;
-      if (collections >= maxCollections) {
-        truncated = true;
-        break;
-      }
-      collections += 1;
-      const fileIds: string[] = [];
-      for await (const d of this.xai.listDocuments(c.collection_id)) {
-        if (documents >= maxDocuments) {
-          truncated = true;
-        } else {
-          documents += 1;
-          const fid = d.file_metadata?.file_id;
-          if (fid && isDocumentMembership(d.fields, id)) fileIds.push(fid);
-        }
-        if (truncated) break;
-      }
-      for (const fid of fileIds) {
-        await this.xai.removeDocument(c.collection_id, fid);
-        removed += 1;
-      }
-      if (truncated) break scan;
-    }
-    if (truncated) {
-      this.logger.warn(
-        `document ${label} deleted: scan stopped at its bound (${collections} collections, ${documents} memberships; ` +
-          `DOCUMENT_DELETE_SCAN_MAX_COLLECTIONS=${maxCollections}, DOCUMENT_DELETE_SCAN_MAX_DOCUMENTS=${maxDocuments}); ` +
-          `removed from ${removed} collections, memberships beyond the bound may remain`,
-      );
-    } else {
-      this.logger.log(
-        `document ${label} deleted: removed from ${removed} collections (record gone, found by scanning ${collections} collections), file kept`,
-      );
-    }
-    return { status: 'deleted', removed, via: 'scan', ...(truncated ? { truncated } : {}) };
-  }
-
   /** Records a final failure on the document so a person sees it in EspoCRM. */
   async recordFailure(id: string, err: unknown): Promise<void> {
     const reason = err instanceof Error ? err.message : String(err);
@@ -261,114 +147,6 @@ export class DocumentSyncService {
     } catch (updateErr) {
       if (!(updateErr instanceof UpstreamNotFoundError)) throw updateErr;
     }
-  }
-
-  /** The record and its linked entities of every collection type; undefined when the record is gone. */
-  private async load(
-    id: string,
-  ): Promise<{ record: CDokumente; linked: LinkedEntity[] } | undefined> {
-    const ticket = this.ownerReads.ticket();
-    const generation = this.collectionGeneration();
-    const types = this.config.xai.collectionEntityTypes;
-    const early = new Map<string, Promise<LinkedEntity[]>>();
-    for (const t of types.filter((t) => this.listOnlyTypes.has(t))) {
-      const list = this.linked(id, t);
-      list.catch(() => undefined);
-      early.set(t, list);
-    }
-    let record: CDokumente;
-    try {
-      record = await this.espo.get<CDokumente>(DOCUMENT_ENTITY, id);
-    } catch (err) {
-      if (err instanceof UpstreamNotFoundError) return undefined;
-      throw err;
-    }
-    const plan = planLinkedReads(record, types);
-    plan.listReads.forEach((t) => this.listOnlyTypes.add(t));
-    plan.fromRecord.forEach((r) => this.listOnlyTypes.delete(r.entityType));
-
-    const observed = await generation;
-    const [lists, owners] = await Promise.all([
-      Promise.allSettled(plan.listReads.map((t) => early.get(t) ?? this.linked(id, t))),
-      Promise.all(
-        plan.fromRecord.flatMap(({ entityType, ids }) =>
-          ids.map((ownerId) => this.owner(entityType, ownerId, ticket, observed)),
-        ),
-      ),
-    ]);
-    const linked = owners.filter((o): o is LinkedEntity => o !== null);
-    lists.forEach((l, i) => {
-      if (l.status === 'rejected') {
-        const type = plan.listReads[i];
-        if (l.reason instanceof UpstreamNotFoundError) {
-          // The record exists, so the link does not: a configuration error no retry fixes.
-          throw new ValidationError(
-            `${DOCUMENT_ENTITY} has no link ${reverseLinkName(type)} for collection type ${type}: ${(l.reason as Error).message}`,
-          );
-        }
-        throw l.reason;
-      }
-      linked.push(...l.value);
-    });
-    return { record, linked };
-  }
-
-  /**
-   * The collection generation as this run starts; null when Redis does not answer
-   * (then nothing cached is trusted and every entity is read).
-   */
-  private collectionGeneration(): Promise<string | null> {
-    return this.redis
-      .get(collectionGenerationKey(this.config.queue.prefix))
-      .then((g) => g ?? '0')
-      .catch((err: unknown) => {
-        this.logger.warn(
-          `collection generation unreadable, reading linked entities: ${(err as Error).message}`,
-        );
-        return null;
-      });
-  }
-
-  /**
-   * A linked entity's collection id: cached under the run's generation, else read
-   * after this run started (shared with the runs that started before the read);
-   * null when the entity is gone.
-   */
-  private async owner(
-    entityType: string,
-    entityId: string,
-    ticket: number,
-    generation: string | null,
-  ): Promise<LinkedEntity | null> {
-    const key = ownerKey(entityType, entityId);
-    const cached = this.collectionIds.get(key, generation, Date.now());
-    if (cached) return cached.value;
-    return this.ownerReads.read(key, ticket, async () => {
-      const page = await this.espo.list<EspoRecord>(entityType, {
-        where: [{ type: 'equals', attribute: 'id', value: entityId }],
-        select: LINKED_ENTITY_SELECT,
-        maxSize: 1,
-      });
-      const owner = page.list[0] ? toLinkedEntity(entityType, page.list[0]) : null;
-      // Under the generation observed before this read was issued.
-      this.collectionIds.set(key, generation, owner, Date.now());
-      return owner;
-    });
-  }
-
-  private async linked(id: string, entityType: string): Promise<LinkedEntity[]> {
-    const out: LinkedEntity[] = [];
-    for await (const r of this.espo.listAllRelated<EspoRecord>(
-      DOCUMENT_ENTITY,
-      id,
-      reverseLinkName(entityType),
-      {
-        select: LINKED_ENTITY_SELECT,
-      },
-    )) {
-      out.push(toLinkedEntity(entityType, r));
-    }
-    return out;
   }
 
   /** The collection manager creates them; its document storm brings this document there. */
@@ -528,7 +306,7 @@ export class DocumentSyncService {
         gone.add(cid);
         const owner = required.owners.get(cid);
         if (owner) {
-          this.collectionIds.forget(ownerKey(owner.entityType, owner.entityId));
+          this.links.forgetCollectionOf(owner);
           recreate.push(owner);
         }
       }
@@ -544,14 +322,4 @@ export class DocumentSyncService {
     if ('refused' in fetched) throw new ValidationError(fetched.refused);
     return fetched;
   }
-}
-
-/** EspoCRM's soft delete, when a record is still readable (an API user allowed to see deleted records). */
-function isMarkedDeleted(record: CDokumente): boolean {
-  const d = (record as EspoRecord).deleted;
-  return d === true || d === 1 || d === '1' || d === 'true';
-}
-
-function ownerKey(entityType: string, entityId: string): string {
-  return `${entityType}:${entityId}`;
 }

@@ -4,6 +4,8 @@ import { EspoCrmModule } from '../../integrations/espocrm/espocrm.module.js';
 import { XaiModule } from '../../integrations/xai/xai.module.js';
 import { XaiCollectionsModule } from '../../xai/xai.module.js';
 import { DocumentDeleteProcessor, DocumentSyncProcessor } from './document-sync.processor.js';
+import { DocumentDeleteService } from './document-delete.service.js';
+import { DocumentLinksReader } from './document-links.reader.js';
 import { DocumentSyncService } from './document-sync.service.js';
 import {
   DocumentCreateWebhookController,
@@ -34,6 +36,8 @@ import {
   ],
   providers: [
     DocumentSyncService,
+    DocumentLinksReader,
+    DocumentDeleteService,
     DocumentSyncProcessor,
     DocumentDeleteProcessor,
     EntityLinkIntake,
