@@ -4,6 +4,9 @@ import { AdvowareModule } from '../../integrations/advoware/advoware.module.js';
 import { EspoCrmModule } from '../../integrations/espocrm/espocrm.module.js';
 import { BankverbindungenSyncCron } from './bankverbindungen-sync.cron.js';
 import { BankverbindungenSyncProcessor } from './bankverbindungen-sync.processor.js';
+import { BankverbindungLocationStore } from './bankverbindung-location.store.js';
+import { BankverbindungenDeleteService } from './bankverbindungen-delete.service.js';
+import { BankverbindungenRecords } from './bankverbindungen-records.service.js';
 import { BankverbindungenSyncService } from './bankverbindungen-sync.service.js';
 import {
   BankverbindungenCreateWebhookController,
@@ -31,6 +34,13 @@ import { BankverbindungenTopics } from './bankverbindungen.jobs.js';
     BankverbindungenUpdateWebhookController,
     BankverbindungenDeleteWebhookController,
   ],
-  providers: [BankverbindungenSyncService, BankverbindungenSyncProcessor, BankverbindungenSyncCron],
+  providers: [
+    BankverbindungenSyncService,
+    BankverbindungenRecords,
+    BankverbindungenDeleteService,
+    BankverbindungLocationStore,
+    BankverbindungenSyncProcessor,
+    BankverbindungenSyncCron,
+  ],
 })
 export class BankverbindungenModule {}
