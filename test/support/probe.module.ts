@@ -10,17 +10,10 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { AppConfig } from '../../src/config/app-config.js';
-import { EntityLock } from '../../src/core/lock/entity-lock.service.js';
+import { Process, Processor, entityLock } from '../../src/core/queue/processor.decorator.js';
 import { registerTopicQueues } from '../../src/core/queue/queue-names.js';
 import { defineTopic, type EntityEvent } from '../../src/core/queue/topic.js';
-import {
-  Step,
-  cron,
-  http,
-  queue,
-  type CronStep,
-  type QueueStep,
-} from '../../src/core/steps/step.decorator.js';
+import { Step, cron, http } from '../../src/core/steps/step.decorator.js';
 import { requestTraceId } from '../../src/core/trace/trace.middleware.js';
 import { EspoWebhookGuard } from '../../src/core/webhook/espo-webhook.guard.js';
 import { WebhookIntake } from '../../src/core/webhook/webhook-intake.service.js';
@@ -31,11 +24,13 @@ import { WebhookIntake } from '../../src/core/webhook/webhook-intake.service.js'
  * counter: a test bumps it before sending an event, a run records it at its start,
  * so "no event lost" means the last run saw the last version.
  */
+export const ProbeQueue = 'probe-entity';
 export const ProbeTopics = {
-  Touch: defineTopic<EntityEvent>('probe.entity.touch'),
+  Touch: defineTopic<EntityEvent>('probe.entity.touch', { queue: ProbeQueue }),
   /** A second job name on the same queue, as the domain modules have (create/update/delete). */
-  Poke: defineTopic<EntityEvent>('probe.entity.poke'),
+  Poke: defineTopic<EntityEvent>('probe.entity.poke', { queue: ProbeQueue }),
 };
+export const ProbeLock = entityLock('probe_sync', 'Probe');
 
 export interface ProbeRun {
   entityId: string;
@@ -64,68 +59,56 @@ export const probe = {
   },
 };
 
-@Step({
-  name: 'Probe Entity Sync',
-  description: 'test probe',
-  flows: ['probe'],
-  trigger: queue(ProbeTopics.Touch, ProbeTopics.Poke),
-})
-@Injectable()
-export class ProbeProcessor implements QueueStep<EntityEvent> {
-  constructor(
-    private readonly lock: EntityLock,
-    private readonly config: AppConfig,
-  ) {}
+@Processor(ProbeQueue)
+export class ProbeProcessor {
+  constructor(private readonly config: AppConfig) {}
 
-  handle(event: EntityEvent) {
-    return this.lock.runExclusive(
-      { step: 'probe_sync', entityType: 'Probe', entityId: event.entityId },
-      event,
-      async (e) => {
-        const start = Date.now();
-        const versionSeen = probe.version.get(e.entityId) ?? 0;
-        await new Promise((r) => setTimeout(r, probe.workMs));
-        if (probe.failNext > 0) {
-          probe.failNext -= 1;
-          throw Object.assign(new Error('probe transient failure'), { code: 'ECONNRESET' });
-        }
-        probe.runs.push({
-          entityId: e.entityId,
-          start,
-          end: Date.now(),
-          versionSeen,
-          role: this.config.role,
-        });
-      },
-    );
+  @Step({ name: 'Probe Entity Sync', description: 'test probe', flows: ['probe'] })
+  @Process(ProbeTopics.Touch, { lock: ProbeLock })
+  @Process(ProbeTopics.Poke, { lock: ProbeLock })
+  async touch(e: EntityEvent): Promise<void> {
+    const start = Date.now();
+    const versionSeen = probe.version.get(e.entityId) ?? 0;
+    await new Promise((r) => setTimeout(r, probe.workMs));
+    if (probe.failNext > 0) {
+      probe.failNext -= 1;
+      throw Object.assign(new Error('probe transient failure'), { code: 'ECONNRESET' });
+    }
+    probe.runs.push({
+      entityId: e.entityId,
+      start,
+      end: Date.now(),
+      versionSeen,
+      role: this.config.role,
+    });
   }
 }
 
-@Step({
-  name: 'Probe Tick',
-  description: 'test cron',
-  flows: ['probe'],
-  trigger: cron(() => '*/1 * * * * *'),
-})
 @Injectable()
-export class ProbeCron implements CronStep {
+export class ProbeCron {
+  @Step({
+    name: 'Probe Tick',
+    description: 'test cron',
+    flows: ['probe'],
+    trigger: cron(() => '*/1 * * * * *'),
+  })
   async tick(tickTime: Date): Promise<void> {
     probe.ticks.push({ tickTime: tickTime.toISOString(), at: Date.now() });
   }
 }
 
-@Step({
-  name: 'Probe Webhook',
-  description: 'test webhook',
-  flows: ['probe'],
-  trigger: http('POST', '/probe/webhook'),
-  enqueues: [ProbeTopics.Touch],
-})
 @UseGuards(EspoWebhookGuard)
 @Controller('probe')
 export class ProbeController {
   constructor(private readonly intake: WebhookIntake) {}
 
+  @Step({
+    name: 'Probe Webhook',
+    description: 'test webhook',
+    flows: ['probe'],
+    trigger: http('POST', '/probe/webhook'),
+    enqueues: [ProbeTopics.Touch],
+  })
   @Post('webhook')
   @HttpCode(200)
   receive(@Body() body: unknown, @Req() req: Request) {

@@ -12,9 +12,12 @@ import type { Job, Queue } from 'bull';
 import { CronJob } from 'cron';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config/app-config.js';
-import { STEP_CATALOG, STEP_METADATA, type CronStep } from '../steps/step.decorator.js';
+import { STEP_CATALOG, stepsOf } from '../steps/step.decorator.js';
 import { runWithTrace } from '../trace/trace-context.js';
 import { CRON_QUEUE } from './topic.js';
+
+/** A cron step's method: the tick only enqueues or does cheap work. */
+type CronTick = (tickTime: Date, traceId: string) => Promise<unknown>;
 
 interface CronJobData {
   traceId: string;
@@ -45,12 +48,17 @@ export class CronScheduler implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     if (!this.config.runsWorkers) return;
-    const instances = new Map<string, CronStep>();
+    const instances = new Map<string, CronTick>();
     for (const w of this.discovery.getProviders()) {
-      const id = w.metatype
-        ? (Reflect.getMetadata(STEP_METADATA, w.metatype) as string | undefined)
-        : undefined;
-      if (id && w.instance) instances.set(id, w.instance as CronStep);
+      if (!w.metatype || !w.instance) continue;
+      const instance = w.instance as Record<string, unknown>;
+      for (const e of stepsOf(w.metatype)) {
+        if (e.definition.trigger.type !== 'cron') continue;
+        const method = instance[e.method] as CronTick;
+        instances.set(e.functionId, (tickTime, traceId) =>
+          method.call(instance, tickTime, traceId),
+        );
+      }
     }
     for (const entry of STEP_CATALOG) {
       const t = entry.definition.trigger;
@@ -72,7 +80,7 @@ export class CronScheduler implements OnApplicationBootstrap {
       const step = instances.get(job.name);
       if (!step) throw new Error(`no cron step ${job.name}`);
       return runWithTrace(job.data.traceId, () =>
-        step.tick(new Date(job.data.tickTime), job.data.traceId),
+        step(new Date(job.data.tickTime), job.data.traceId),
       );
     });
   }

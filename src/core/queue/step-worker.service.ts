@@ -3,33 +3,43 @@ import { DiscoveryService } from '@nestjs/core';
 import type { Job, Queue } from 'bull';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../../config/app-config.js';
+import { EntityLock, type LockOutcome } from '../lock/entity-lock.service.js';
 import { HubMetrics } from '../metrics/hub-metrics.js';
 import { REDIS } from '../redis/redis.module.js';
 import {
   STEP_CATALOG,
-  STEP_METADATA,
+  stepsOf,
   type CatalogEntry,
-  type QueueStep,
+  type JobInfo,
+  type ProcessBinding,
+  type StepLock,
 } from '../steps/step.decorator.js';
 import { runShadowed } from '../shadow/shadow-context.js';
 import { ShadowRecorder } from '../shadow/shadow-recorder.service.js';
 import { isShadowStop } from '../shadow/shadow-stop.error.js';
 import { runWithTrace } from '../trace/trace-context.js';
 import { JobProducer } from './job-producer.service.js';
+import { finalFailureHandlerOf, processorQueueOf } from './processor.decorator.js';
 import { classifyError } from './retry-policy.js';
-import type { LockOutcome } from '../lock/entity-lock.service.js';
 import type { EntityEvent, JobPayload } from './topic.js';
 
-/**
- * Binds every queue step to its topics (worker role only) and wraps each job the
- * same way: trace context, freeing the coalescing key, metrics, and the one retry
- * policy — permanent errors are discarded at once, transient ones retried.
- */
+type Method = (...args: unknown[]) => Promise<unknown>;
+
+/** One `@Process` binding with the instance that runs it. */
 interface Handler {
   entry: CatalogEntry;
-  step: QueueStep<JobPayload>;
+  binding: ProcessBinding;
+  run: (payload: JobPayload, job: JobInfo) => Promise<unknown>;
+  onFinalFailure?: (data: JobPayload, error: unknown, job: JobInfo) => Promise<unknown>;
 }
 
+/**
+ * Binds every `@Process` method to its topic (worker role only) and wraps each job
+ * the same way: trace context, freeing the coalescing key, the step's entity lock
+ * (a busy entity defers to the holder's trailing run, and a delayed pending check
+ * covers a holder that dies), metrics, and the one retry policy — permanent errors
+ * are discarded at once, transient ones retried.
+ */
 @Injectable()
 export class StepWorker implements OnApplicationBootstrap {
   private readonly logger = new Logger('StepWorker');
@@ -42,6 +52,7 @@ export class StepWorker implements OnApplicationBootstrap {
     private readonly metrics: HubMetrics,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly shadow: ShadowRecorder,
+    private readonly lock: EntityLock,
   ) {}
 
   /** Queues this process takes jobs from (the shutdown drains them). */
@@ -56,24 +67,41 @@ export class StepWorker implements OnApplicationBootstrap {
    */
   onApplicationBootstrap(): void {
     if (!this.config.runsWorkers) return;
-    const instances = this.stepInstances();
     const byQueue = new Map<string, { concurrency: number; handlers: Map<string, Handler> }>();
+    const bound = new Set<CatalogEntry>();
+    for (const { entry, instance, queueName } of this.processMethods()) {
+      bound.add(entry);
+      const concurrency =
+        entry.definition.concurrency?.(this.config) ?? this.config.queue.concurrency;
+      const method = instance[entry.method] as Method;
+      for (const binding of entry.processes) {
+        if (binding.topic.queue !== queueName) {
+          throw new Error(
+            `step "${entry.definition.name}" processes ${binding.topic.name} (queue ${binding.topic.queue}) in @Processor('${queueName}')`,
+          );
+        }
+        const hook = finalFailureHandlerOf(entry.target, binding.topic);
+        const group = byQueue.get(queueName) ?? {
+          concurrency: 0,
+          handlers: new Map<string, Handler>(),
+        };
+        group.concurrency = Math.max(group.concurrency, concurrency);
+        group.handlers.set(binding.topic.job, {
+          entry,
+          binding,
+          run: (payload, job) => method.call(instance, payload, job),
+          onFinalFailure: hook
+            ? (data, error, job) => (instance[hook] as Method).call(instance, data, error, job)
+            : undefined,
+        });
+        byQueue.set(queueName, group);
+      }
+    }
     for (const entry of STEP_CATALOG) {
-      const trigger = entry.definition.trigger;
-      if (trigger.type !== 'queue') continue;
-      const step = instances.get(entry.functionId) as QueueStep<JobPayload> | undefined;
-      if (!step) {
+      if (entry.definition.trigger.type === 'queue' && !bound.has(entry)) {
         throw new Error(
           `queue step "${entry.definition.name}" is declared but not provided by any module`,
         );
-      }
-      const concurrency =
-        entry.definition.concurrency?.(this.config) ?? this.config.queue.concurrency;
-      for (const topic of trigger.topics) {
-        const group = byQueue.get(topic.queue) ?? { concurrency: 0, handlers: new Map() };
-        group.concurrency = Math.max(group.concurrency, concurrency);
-        group.handlers.set(topic.job, { entry, step });
-        byQueue.set(topic.queue, group);
       }
     }
     for (const [name, group] of byQueue) {
@@ -82,20 +110,31 @@ export class StepWorker implements OnApplicationBootstrap {
       void queue.process('*', group.concurrency, (job: Job<JobPayload>) => {
         const handler = group.handlers.get(job.name);
         if (!handler) throw new Error(`no step processes job "${job.name}" on queue ${name}`);
-        return this.run(handler.entry, handler.step, job);
+        return this.run(handler, job);
       });
     }
   }
 
-  private stepInstances(): Map<string, unknown> {
-    const map = new Map<string, unknown>();
+  /** The `@Process` steps of every provided `@Processor` class. */
+  private *processMethods(): Generator<{
+    entry: CatalogEntry;
+    instance: Record<string, unknown>;
+    queueName: string;
+  }> {
     for (const wrapper of this.discovery.getProviders()) {
       const metatype = wrapper.metatype as object | undefined;
       if (!metatype || !wrapper.instance) continue;
-      const id = Reflect.getMetadata(STEP_METADATA, metatype) as string | undefined;
-      if (id) map.set(id, wrapper.instance);
+      const queueName = processorQueueOf(metatype);
+      const steps = stepsOf(metatype).filter((e) => e.processes.length > 0);
+      if (steps.length === 0) continue;
+      if (!queueName) {
+        throw new Error(
+          `${(metatype as { name: string }).name} has @Process methods but no @Processor`,
+        );
+      }
+      const instance = wrapper.instance as Record<string, unknown>;
+      for (const entry of steps) yield { entry, instance, queueName };
     }
-    return map;
   }
 
   /**
@@ -103,26 +142,28 @@ export class StepWorker implements OnApplicationBootstrap {
    * trailing run, the check finds the pending event once the lock has expired.
    */
   private async schedulePendingCheck(
-    entry: CatalogEntry,
+    handler: Handler,
     job: Job<JobPayload>,
     lockKey: string,
   ): Promise<void> {
-    const trigger = entry.definition.trigger;
-    const topic =
-      trigger.type === 'queue' ? trigger.topics.find((t) => t.job === job.name) : undefined;
-    if (!topic) return;
     const { dedupeKey: _ignored, ...data } = job.data as JobPayload & { dedupeKey?: string };
-    await this.producer.enqueue(topic, [{ ...data, pendingCheck: true }], {
+    await this.producer.enqueue(handler.binding.topic, [{ ...data, pendingCheck: true }], {
       coalesceBy: () => `pending-check:${lockKey}`,
       delayMs: this.config.lock.ttlMs + 1000,
     });
   }
 
-  private async run(
-    entry: CatalogEntry,
-    step: QueueStep<JobPayload>,
-    job: Job<JobPayload>,
-  ): Promise<unknown> {
+  /** The step's method under its lock: busy → deferred, the holder runs once more. */
+  private runLocked(handler: Handler, job: Job<JobPayload>, info: JobInfo): Promise<LockOutcome> {
+    const { binding } = handler;
+    const payload = binding.payload ? binding.payload(job.data as never, info) : job.data;
+    const lock = binding.lock as StepLock<JobPayload>;
+    return this.lock.runExclusive({ step: lock.step, ...lock.key(payload) }, payload, (p) =>
+      handler.run(p, info),
+    );
+  }
+
+  private async run(handler: Handler, job: Job<JobPayload>): Promise<unknown> {
     const traceId = job.data.traceId ?? `job-${job.id}`;
     return runWithTrace(traceId, () =>
       this.shadow.enabled
@@ -130,44 +171,36 @@ export class StepWorker implements OnApplicationBootstrap {
             {
               recorder: this.shadow,
               traceId,
-              step: entry.definition.name,
+              step: handler.entry.definition.name,
               entity: entityOf(job),
             },
-            () => this.runJob(entry, step, job),
+            () => this.runJob(handler, job),
           )
-        : this.runJob(entry, step, job),
+        : this.runJob(handler, job),
     );
   }
 
-  private async runJob(
-    entry: CatalogEntry,
-    step: QueueStep<JobPayload>,
-    job: Job<JobPayload>,
-  ): Promise<unknown> {
+  private async runJob(handler: Handler, job: Job<JobPayload>): Promise<unknown> {
+    const name = handler.entry.definition.name;
     const labels = { queue: job.queue.name, job: job.name };
     const end = this.metrics.jobDuration.startTimer(labels);
     const dedupeKey = (job.data as Partial<EntityEvent>).dedupeKey;
     if (dedupeKey) await this.redis.del(dedupeKey);
+    const info: JobInfo = { id: job.id, attemptsMade: job.attemptsMade, name: job.name };
     try {
-      const result = await step.handle(job.data, {
-        id: job.id,
-        attemptsMade: job.attemptsMade,
-        name: job.name,
-      });
-      const outcome = result as Partial<LockOutcome> | undefined;
-      if (outcome?.status === 'deferred' && outcome.key)
-        await this.schedulePendingCheck(entry, job, outcome.key);
+      const outcome = await this.runLocked(handler, job, info);
+      if (outcome.status === 'deferred') await this.schedulePendingCheck(handler, job, outcome.key);
       this.metrics.jobs.inc({
         ...labels,
-        outcome: outcome?.status === 'deferred' ? 'deferred' : 'completed',
+        outcome: outcome.status === 'deferred' ? 'deferred' : 'completed',
       });
-      return result;
+      return outcome;
     } catch (err) {
       if (isShadowStop(err)) {
         // Shadow mode: the run did what a live run does up to a create whose id it
         // would need next; the record says so. Done, not failed, never retried.
         this.metrics.jobs.inc({ ...labels, outcome: 'shadow_stopped' });
-        this.logger.log(`${entry.definition.name} job ${job.id}: ${err.message}`);
+        this.logger.log(`${name} job ${job.id}: ${err.message}`);
         return { status: 'shadow_stopped', reason: err.message };
       }
       const klass = classifyError(err);
@@ -177,11 +210,11 @@ export class StepWorker implements OnApplicationBootstrap {
       this.metrics.jobs.inc({ ...labels, outcome: final ? 'failed' : 'retried' });
       const message = (err as Error)?.message ?? String(err);
       this.logger.warn(
-        `${entry.definition.name} job ${job.id} failed (${klass}, attempt ${job.attemptsMade + 1}/${attempts}${final ? ', final' : ''}): ${message}`,
+        `${name} job ${job.id} failed (${klass}, attempt ${job.attemptsMade + 1}/${attempts}${final ? ', final' : ''}): ${message}`,
       );
-      if (step.onFailure) {
+      if (final && handler.onFinalFailure) {
         try {
-          await step.onFailure(job.data, err, { final, attemptsMade: job.attemptsMade + 1 });
+          await handler.onFinalFailure(job.data, err, info);
         } catch (hookErr) {
           this.logger.error(
             `recording the failure of job ${job.id} failed: ${(hookErr as Error).message}`,

@@ -41,18 +41,32 @@ export function validateEntityEvent(data: Record<string, unknown>): string | und
 }
 
 /**
- * Defines a topic; `validate` defaults to the entity-event check, so a topic with
- * another payload passes its own.
+ * Defines a topic on the Bull queue it names literally (the name a person sees in
+ * the dashboard); the job name is the topic's last word. `validate` defaults to the
+ * entity-event check, so a topic with another payload passes its own.
  */
 export function defineTopic<P extends JobPayload>(
   name: string,
-  validate: (data: Record<string, unknown>) => string | undefined = validateEntityEvent,
+  options: {
+    queue: string;
+    validate?: (data: Record<string, unknown>) => string | undefined;
+  },
 ): Topic<P> {
   const parts = name.split('.');
   if (parts.length < 2 || parts.some((p) => !/^[a-z][a-z0-9_]*$/.test(p))) {
     throw new Error(`topic "${name}" must be lower-case and dotted, e.g. vmh.document.update`);
   }
-  return { name, queue: parts.slice(0, -1).join('-'), job: parts[parts.length - 1], validate };
+  if (!/^[a-z][a-z0-9-]*$/.test(options.queue)) {
+    throw new Error(
+      `queue "${options.queue}" of topic ${name} must be lower-case, e.g. vmh-document`,
+    );
+  }
+  return {
+    name,
+    queue: options.queue,
+    job: parts[parts.length - 1],
+    validate: options.validate ?? validateEntityEvent,
+  };
 }
 
 /** The queue that runs cron ticks; its jobs are named by function id. */

@@ -1,29 +1,64 @@
-import { SetMetadata } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config.js';
-import type { Topic } from '../queue/topic.js';
+import type { JobPayload, Topic } from '../queue/topic.js';
 
 export type StepTrigger =
   | { type: 'http'; method: string; path: string }
   | { type: 'queue'; topics: Topic[] }
   | { type: 'cron'; expression: (config: AppConfig) => string };
 
-export interface StepDefinition {
+/**
+ * What a step declares with `@Step`. A queue step names no trigger: its topics are
+ * the `@Process` decorators on the same method.
+ */
+export interface StepOptions {
   name: string;
   description: string;
   flows: string[];
-  trigger: StepTrigger;
+  trigger?: StepTrigger;
   enqueues?: Topic[];
   /** Queue steps: parallel jobs per worker process (default: WORKER_CONCURRENCY). */
   concurrency?: (config: AppConfig) => number;
 }
 
+export interface StepDefinition extends StepOptions {
+  trigger: StepTrigger;
+}
+
+/** What the worker hands a `@Process` method besides the payload: the job that took the lock. */
+export interface JobInfo {
+  id: string | number;
+  attemptsMade: number;
+  name: string;
+}
+
+/**
+ * The per-entity lock a queue step runs under (key `{step}:{entityType}:{entityId}`).
+ * `entityTypes` says statically which types it guards, for the console: a list, or
+ * a config reader when the type comes from the payload (collections of several types).
+ */
+export interface StepLock<P = JobPayload> {
+  step: string;
+  entityTypes: readonly string[] | ((config: AppConfig) => readonly string[]);
+  key: (payload: P) => { entityType: string; entityId: string };
+}
+
+/** One `@Process(topic, options)` on a method. */
+export interface ProcessBinding {
+  topic: Topic;
+  lock: StepLock<never>;
+  /** Builds what runs under the lock (and waits as the pending payload) from the job's data. */
+  payload?: (data: never, job: JobInfo) => JobPayload;
+}
+
 export interface CatalogEntry {
   functionId: string;
   definition: StepDefinition;
+  /** The class that declares the step, and the method that runs it. */
   target: object;
+  method: string;
+  /** Queue steps: the topics the method processes, in the order written. */
+  processes: ProcessBinding[];
 }
-
-export const STEP_METADATA = 'hub:step';
 
 /**
  * Every step the code declares, in the order the classes were loaded. A static
@@ -40,45 +75,55 @@ export function functionIdOf(name: string): string {
 }
 
 export const http = (method: string, path: string): StepTrigger => ({ type: 'http', method, path });
-export const queue = (...topics: Topic[]): StepTrigger => ({ type: 'queue', topics });
 export const cron = (expression: (config: AppConfig) => string): StepTrigger => ({
   type: 'cron',
   expression,
 });
 
 /**
- * Declares a handler as a step of the old system's vocabulary, once, where it
- * is defined: `GET /_console/functions` lists it, the worker binds queue steps to
- * their topics and the scheduler runs cron steps.
+ * Method decorators run before the class exists as a whole and in either order
+ * (`@Step` above or below `@Process`), so both write into one entry per method.
  */
-export function Step(definition: StepDefinition): ClassDecorator {
-  return (target) => {
-    const functionId = functionIdOf(definition.name);
-    if (!STEP_CATALOG.some((e) => e.functionId === functionId)) {
-      STEP_CATALOG.push({ functionId, definition, target });
-    }
-    SetMetadata(STEP_METADATA, functionId)(target);
+const entries = new WeakMap<object, Map<string, CatalogEntry>>();
+
+export function entryFor(target: object, method: string): CatalogEntry {
+  let byMethod = entries.get(target);
+  if (!byMethod) entries.set(target, (byMethod = new Map()));
+  let entry = byMethod.get(method);
+  if (!entry) {
+    entry = {
+      functionId: '',
+      definition: { name: '', description: '', flows: [], trigger: { type: 'queue', topics: [] } },
+      target,
+      method,
+      processes: [],
+    };
+    byMethod.set(method, entry);
+  }
+  return entry;
+}
+
+/** The steps a class declares (for the worker and the scheduler, which hold instances). */
+export function stepsOf(target: object): CatalogEntry[] {
+  return [...(entries.get(target)?.values() ?? [])].filter((e) => e.functionId !== '');
+}
+
+/**
+ * Declares a method as a step, once, where it is defined: `GET /_console/functions`
+ * lists it, the worker runs queue steps (`@Process` on the same method), the
+ * scheduler runs cron steps, and a route method names its HTTP trigger.
+ */
+export function Step(options: StepOptions): MethodDecorator {
+  return (prototype, method) => {
+    const entry = entryFor(prototype.constructor, String(method));
+    const queueTrigger = entry.definition.trigger;
+    entry.definition = {
+      ...options,
+      trigger:
+        options.trigger ??
+        (queueTrigger.type === 'queue' ? queueTrigger : { type: 'queue', topics: [] }),
+    };
+    entry.functionId = functionIdOf(options.name);
+    if (!STEP_CATALOG.some((e) => e.functionId === entry.functionId)) STEP_CATALOG.push(entry);
   };
-}
-
-/** What a queue step implements; the worker wraps `handle` with trace, dedupe and retry policy. */
-export interface QueueStep<P = unknown> {
-  handle(
-    payload: P,
-    job: { id: string | number; attemptsMade: number; name: string },
-  ): Promise<unknown>;
-  /**
-   * Called when an attempt fails; `final` when no retry follows (permanent error or
-   * attempts exhausted), so the step can record the failure on the EspoCRM record.
-   */
-  onFailure?(
-    payload: P,
-    error: unknown,
-    info: { final: boolean; attemptsMade: number },
-  ): Promise<void>;
-}
-
-/** What a cron step implements: the tick only enqueues or does cheap work. */
-export interface CronStep {
-  tick(tickTime: Date, traceId: string): Promise<unknown>;
 }
