@@ -1,19 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { Step, cron, type CronStep } from '../core/steps/step.decorator.js';
+import { Step, cron } from '../core/steps/step.decorator.js';
 import { CalendarTopics } from './calendar.jobs.js';
 import { CalendarSyncService } from './calendar-sync.service.js';
 
-@Step({
-  name: 'Calendar Sync Cron',
-  description:
-    'Every 15 minutes: one calendar sync job per employee (only with CALENDAR_SYNC_ENABLED)',
-  flows: ['calendar-sync'],
-  trigger: cron((config) => config.calendar.cron),
-  enqueues: [CalendarTopics.SyncEmployee],
-})
 @Injectable()
-export class CalendarSyncCron implements CronStep {
+export class CalendarSyncCron {
   private readonly logger = new Logger(CalendarSyncCron.name);
 
   constructor(
@@ -21,6 +13,14 @@ export class CalendarSyncCron implements CronStep {
     private readonly sync: CalendarSyncService,
   ) {}
 
+  @Step({
+    name: 'Calendar Sync Cron',
+    description:
+      'Every 15 minutes: one calendar sync job per employee (only with CALENDAR_SYNC_ENABLED)',
+    flows: ['calendar-sync'],
+    trigger: cron((config) => config.calendar.cron),
+    enqueues: [CalendarTopics.SyncEmployee],
+  })
   async tick(_tickTime: Date, traceId: string): Promise<unknown> {
     if (!this.config.calendar.enabled) return { status: 'disabled' };
     const result = await this.sync.trigger('ALL', this.config.calendar.fullContent, traceId);

@@ -1,4 +1,8 @@
 import { defineTopic, type JobPayload } from '../core/queue/topic.js';
+import type { StepLock } from '../core/steps/step.decorator.js';
+
+/** The Bull queue of the calendar sync (as the dashboard shows it). */
+export const CalendarQueue = 'calendar-sync';
 
 /** One employee's calendar sync; jobs for the same kuerzel coalesce while waiting. */
 export interface CalendarSyncPayload extends JobPayload {
@@ -17,13 +21,17 @@ export function validateCalendarSyncPayload(data: Record<string, unknown>): stri
 }
 
 export const CalendarTopics = {
-  SyncEmployee: defineTopic<CalendarSyncPayload>(
-    'calendar.sync.employee',
-    validateCalendarSyncPayload,
-  ),
+  SyncEmployee: defineTopic<CalendarSyncPayload>('calendar.sync.employee', {
+    queue: CalendarQueue,
+    validate: validateCalendarSyncPayload,
+  }),
 };
 
-/** `EntityLock` key parts: `calendar_sync:employee:{kuerzel}`. */
-export const CALENDAR_LOCK = { step: 'calendar_sync', entityType: 'employee' } as const;
+/** One run per employee at a time: `calendar_sync:employee:{kuerzel}`. */
+export const CalendarLock: StepLock<CalendarSyncPayload> = {
+  step: 'calendar_sync',
+  entityTypes: ['employee'],
+  key: (p) => ({ entityType: 'employee', entityId: p.kuerzel }),
+};
 
 export const KUERZEL_PATTERN = KUERZEL;

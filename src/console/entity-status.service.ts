@@ -1,15 +1,34 @@
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
 import { EntityLock } from '../core/lock/entity-lock.service.js';
+import { STEP_CATALOG, type CatalogEntry } from '../core/steps/step.decorator.js';
 import { EspoCrmClient } from '../integrations/espocrm/espocrm.client.js';
 import { QueueConsoleService } from './queue-console.service.js';
 import { UpstreamNotFoundError } from '../core/errors/upstream.errors.js';
 
-/** The lock steps that guard each entity type (DESIGN.md key format). */
-const LOCK_STEPS: Record<string, string[]> = {
-  CBeteiligte: ['beteiligte_sync', 'collection_create'],
-  CBankverbindungen: ['bankverbindungen_sync'],
-  CDokumente: ['document_sync'],
-};
+/**
+ * The lock steps that guard an entity type, as the steps declare them (`@Process`
+ * locks in the catalogue). A type no lock names may still have a collection: the
+ * locks whose types come from the configuration are shown for it.
+ */
+export function lockStepsFor(
+  entityType: string,
+  config: AppConfig,
+  catalog: readonly CatalogEntry[] = STEP_CATALOG,
+): string[] {
+  const named: string[] = [];
+  const configured: string[] = [];
+  for (const e of catalog) {
+    for (const { lock } of e.processes) {
+      const dynamic = typeof lock.entityTypes === 'function';
+      const types =
+        typeof lock.entityTypes === 'function' ? lock.entityTypes(config) : lock.entityTypes;
+      if (types.includes(entityType) && !named.includes(lock.step)) named.push(lock.step);
+      if (dynamic && !configured.includes(lock.step)) configured.push(lock.step);
+    }
+  }
+  return named.length > 0 ? named : configured;
+}
 
 /** Fields the hub owns on EspoCRM records (DOMAIN.md), shown when present. */
 const SYNC_FIELDS = [
@@ -43,6 +62,7 @@ export class EntityStatusService {
     private readonly espocrm: EspoCrmClient,
     private readonly lock: EntityLock,
     private readonly queues: QueueConsoleService,
+    private readonly config: AppConfig,
   ) {}
 
   async status(entityType: string, id: string) {
@@ -58,7 +78,7 @@ export class EntityStatusService {
           SYNC_FIELDS.filter((f) => record![f] !== undefined).map((f) => [f, record![f]]),
         )
       : null;
-    const steps = LOCK_STEPS[entityType] ?? ['collection_create'];
+    const steps = lockStepsFor(entityType, this.config);
     const locks = await Promise.all(
       steps.map(async (step) => ({
         key: `${step}:${entityType}:${id}`,

@@ -1,4 +1,8 @@
 import { defineTopic, type EntityEvent } from '../core/queue/topic.js';
+import type { StepLock } from '../core/steps/step.decorator.js';
+
+/** The Bull queue of the collection manager (as the dashboard shows it). */
+export const CollectionQueue = 'xai-collection';
 
 /**
  * An entity of a collection type (CVmhRaeumungsklage, Account, CBeteiligte) may
@@ -10,12 +14,16 @@ export interface CollectionEnsureEvent extends EntityEvent {
 }
 
 export const CollectionTopics = {
-  Ensure: defineTopic<CollectionEnsureEvent>('xai.collection.ensure'),
+  Ensure: defineTopic<CollectionEnsureEvent>('xai.collection.ensure', { queue: CollectionQueue }),
 } as const;
 
 export const collectionEnsureKey = (
   e: Pick<CollectionEnsureEvent, 'entityType' | 'entityId'>,
 ): string => `${e.entityType}:${e.entityId}`;
 
-/** Lock step name; the key becomes `collection_create:{entityType}:{entityId}`. */
-export const COLLECTION_LOCK_STEP = 'collection_create';
+/** One lock per entity of a collection type: `collection_create:{entityType}:{entityId}`. */
+export const CollectionLock: StepLock<CollectionEnsureEvent> = {
+  step: 'collection_create',
+  entityTypes: (config) => config.xai.collectionEntityTypes,
+  key: (e) => ({ entityType: e.entityType, entityId: e.entityId }),
+};

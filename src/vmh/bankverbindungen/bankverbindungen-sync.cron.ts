@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Step, cron, type CronStep } from '../../core/steps/step.decorator.js';
+import { Step, cron } from '../../core/steps/step.decorator.js';
 import { JobProducer } from '../../core/queue/job-producer.service.js';
 import { EspoCrmClient } from '../../integrations/espocrm/espocrm.client.js';
 import type { CBankverbindungen } from '../../integrations/espocrm/espocrm.types.js';
@@ -10,16 +10,8 @@ import { BANKVERBINDUNGEN_ENTITY, BankverbindungenTopics } from './bankverbindun
  * `clean` (`unclean`, `failed`, or never touched) gets a sync job, coalesced with any
  * event already waiting for it. Only ids are read; the sync decides.
  */
-@Step({
-  name: 'VMH Bankverbindungen Sync Check',
-  description:
-    'Enqueues a sync for every CBankverbindungen whose syncStatus is unclean, failed or empty',
-  flows: ['vmh-bankverbindungen'],
-  trigger: cron((config) => config.vmh.beteiligteSyncCron),
-  enqueues: [BankverbindungenTopics.Update],
-})
 @Injectable()
-export class BankverbindungenSyncCron implements CronStep {
+export class BankverbindungenSyncCron {
   private readonly logger = new Logger(BankverbindungenSyncCron.name);
 
   constructor(
@@ -27,6 +19,14 @@ export class BankverbindungenSyncCron implements CronStep {
     private readonly producer: JobProducer,
   ) {}
 
+  @Step({
+    name: 'VMH Bankverbindungen Sync Check',
+    description:
+      'Enqueues a sync for every CBankverbindungen whose syncStatus is unclean, failed or empty',
+    flows: ['vmh-bankverbindungen'],
+    trigger: cron((config) => config.vmh.beteiligteSyncCron),
+    enqueues: [BankverbindungenTopics.Update],
+  })
   async tick(_tickTime: Date, traceId: string): Promise<{ enqueued: number; coalesced: number }> {
     const ids: string[] = [];
     const accounts = this.espo.listAll<CBankverbindungen>(BANKVERBINDUNGEN_ENTITY, {

@@ -1,59 +1,41 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { EntityLock } from '../../core/lock/entity-lock.service.js';
-import { Step, queue, type QueueStep } from '../../core/steps/step.decorator.js';
+import { Logger } from '@nestjs/common';
+import { OnFinalFailure, Process, Processor } from '../../core/queue/processor.decorator.js';
+import { Step, type JobInfo } from '../../core/steps/step.decorator.js';
 import { BeteiligteTopics } from '../beteiligte/beteiligte.jobs.js';
 import { BankverbindungenSyncService } from './bankverbindungen-sync.service.js';
 import {
   BANKVERBINDUNGEN_ENTITY,
-  BANKVERBINDUNGEN_LOCK_STEP,
+  BankverbindungenLock,
+  BankverbindungenQueue,
   BankverbindungenTopics,
   type BankverbindungEvent,
 } from './bankverbindungen.jobs.js';
 
-@Step({
-  name: 'VMH Bankverbindungen Sync',
-  description:
-    'Brings a CBankverbindungen into Advoware below its party: validates IBAN/BIC first, waits for the party ' +
-    'to have a betnr, creates or puts only what differs, one standard account per party; deletes and ' +
-    'refusals become an EspoCRM Task',
-  flows: ['vmh-bankverbindungen'],
-  trigger: queue(
-    BankverbindungenTopics.Create,
-    BankverbindungenTopics.Update,
-    BankverbindungenTopics.Delete,
-  ),
-  enqueues: [BankverbindungenTopics.Update, BeteiligteTopics.Update],
-})
-@Injectable()
-export class BankverbindungenSyncProcessor implements QueueStep<BankverbindungEvent> {
+@Processor(BankverbindungenQueue)
+export class BankverbindungenSyncProcessor {
   private readonly logger = new Logger(BankverbindungenSyncProcessor.name);
 
-  constructor(
-    private readonly sync: BankverbindungenSyncService,
-    private readonly lock: EntityLock,
-  ) {}
+  constructor(private readonly sync: BankverbindungenSyncService) {}
 
-  /** One lock per account for every action: a delete never races a sync of the same account. */
-  handle(event: BankverbindungEvent, job?: { name: string }) {
+  @Step({
+    name: 'VMH Bankverbindungen Sync',
+    description:
+      'Brings a CBankverbindungen into Advoware below its party: validates IBAN/BIC first, waits for the party ' +
+      'to have a betnr, creates or puts only what differs, one standard account per party; deletes and ' +
+      'refusals become an EspoCRM Task',
+    flows: ['vmh-bankverbindungen'],
+    enqueues: [BankverbindungenTopics.Update, BeteiligteTopics.Update],
+  })
+  @Process(BankverbindungenTopics.Create, { lock: BankverbindungenLock })
+  @Process(BankverbindungenTopics.Update, { lock: BankverbindungenLock })
+  @Process(BankverbindungenTopics.Delete, { lock: BankverbindungenLock })
+  run(event: BankverbindungEvent, job: JobInfo) {
     // A delete event acts only once EspoCRM confirms the record is gone (the service checks).
-    const fromDelete = job?.name === BankverbindungenTopics.Delete.job;
-    return this.lock.runExclusive(
-      {
-        step: BANKVERBINDUNGEN_LOCK_STEP,
-        entityType: BANKVERBINDUNGEN_ENTITY,
-        entityId: event.entityId,
-      },
-      event,
-      (e) => this.sync.sync(e, fromDelete),
-    );
+    return this.sync.sync(event, job.name === BankverbindungenTopics.Delete.job);
   }
 
-  async onFailure(
-    event: BankverbindungEvent,
-    error: unknown,
-    info: { final: boolean },
-  ): Promise<void> {
-    if (!info.final) return;
+  @OnFinalFailure()
+  async recordFailure(event: BankverbindungEvent, error: unknown): Promise<void> {
     await this.sync.recordFailure(event.entityId, error);
     this.logger.warn(`bankverbindung ${BANKVERBINDUNGEN_ENTITY}/${event.entityId} marked failed`);
   }

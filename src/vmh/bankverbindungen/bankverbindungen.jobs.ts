@@ -1,4 +1,8 @@
+import { entityLock } from '../../core/queue/processor.decorator.js';
 import { defineTopic, type EntityEvent } from '../../core/queue/topic.js';
+
+/** The Bull queue of the Bankverbindungen sync (as the dashboard shows it). */
+export const BankverbindungenQueue = 'vmh-bankverbindungen';
 
 /** One job per EspoCRM CBankverbindungen id. */
 export interface BankverbindungEvent extends EntityEvent {
@@ -10,19 +14,28 @@ export interface BankverbindungEvent extends EntityEvent {
 }
 
 /**
- * Queue topics of the Bankverbindungen sync (queue `vmh-bankverbindungen`). All three
+ * Queue topics of the Bankverbindungen sync. All three
  * run the same reconciliation: what to do is read from the record, not the event, so
  * a replayed or reordered event cannot undo a newer state.
  */
 export const BankverbindungenTopics = {
-  Create: defineTopic<BankverbindungEvent>('vmh.bankverbindungen.create'),
-  Update: defineTopic<BankverbindungEvent>('vmh.bankverbindungen.update'),
-  Delete: defineTopic<BankverbindungEvent>('vmh.bankverbindungen.delete'),
+  Create: defineTopic<BankverbindungEvent>('vmh.bankverbindungen.create', {
+    queue: BankverbindungenQueue,
+  }),
+  Update: defineTopic<BankverbindungEvent>('vmh.bankverbindungen.update', {
+    queue: BankverbindungenQueue,
+  }),
+  Delete: defineTopic<BankverbindungEvent>('vmh.bankverbindungen.delete', {
+    queue: BankverbindungenQueue,
+  }),
 };
 
-/** The lock name of the step (key `bankverbindungen_sync:CBankverbindungen:{id}`). */
-export const BANKVERBINDUNGEN_LOCK_STEP = 'bankverbindungen_sync';
 export const BANKVERBINDUNGEN_ENTITY = 'CBankverbindungen';
+/** One lock per account for every action: `bankverbindungen_sync:CBankverbindungen:{id}`. */
+export const BankverbindungenLock = entityLock<BankverbindungEvent>(
+  'bankverbindungen_sync',
+  'CBankverbindungen',
+);
 
 /**
  * Rounds an account waits for its party's first sync before it leaves the rest to

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
-import { Step, cron, type CronStep } from '../../core/steps/step.decorator.js';
+import { Step, cron } from '../../core/steps/step.decorator.js';
 import { WebhookIntake } from '../../core/webhook/webhook-intake.service.js';
 import { EspoCrmClient } from '../../integrations/espocrm/espocrm.client.js';
 import { espoDateTime } from '../../integrations/espocrm/espocrm-datetime.js';
@@ -53,15 +53,8 @@ export function syncCheckWhere(now: Date, resyncCleanAfterHours: number): EspoWh
  * check per entity that needs one. Ids are collected before anything is written, since
  * a write can move a record out of the query and shift the pages.
  */
-@Step({
-  name: 'VMH Beteiligte Sync Check',
-  description: 'Periodic check: pending, dirty, due failed and long-unchecked clean CBeteiligte',
-  flows: ['vmh-beteiligte'],
-  trigger: cron((c) => c.vmh.beteiligteSyncCron),
-  enqueues: [BeteiligteTopics.Update],
-})
 @Injectable()
-export class BeteiligteSyncCron implements CronStep {
+export class BeteiligteSyncCron {
   private readonly logger = new Logger(BeteiligteSyncCron.name);
 
   constructor(
@@ -70,6 +63,13 @@ export class BeteiligteSyncCron implements CronStep {
     private readonly config: AppConfig,
   ) {}
 
+  @Step({
+    name: 'VMH Beteiligte Sync Check',
+    description: 'Periodic check: pending, dirty, due failed and long-unchecked clean CBeteiligte',
+    flows: ['vmh-beteiligte'],
+    trigger: cron((c) => c.vmh.beteiligteSyncCron),
+    enqueues: [BeteiligteTopics.Update],
+  })
   async tick(
     tickTime: Date,
     traceId: string,

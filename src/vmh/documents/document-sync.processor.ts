@@ -1,69 +1,61 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { EntityLock } from '../../core/lock/entity-lock.service.js';
+import { Logger } from '@nestjs/common';
+import { OnFinalFailure, Process, Processor } from '../../core/queue/processor.decorator.js';
 import type { EntityEvent } from '../../core/queue/topic.js';
-import { Step, queue, type QueueStep } from '../../core/steps/step.decorator.js';
+import { Step } from '../../core/steps/step.decorator.js';
 import { CollectionTopics } from '../../xai/xai.jobs.js';
 import { DocumentSyncService } from './document-sync.service.js';
 import {
   DOCUMENT_ENTITY,
-  DOCUMENT_LOCK_STEP,
+  DocumentLock,
+  DocumentQueue,
   DocumentTopics,
+  type DocumentAction,
   type DocumentJob,
 } from './document.jobs.js';
 
-/** Sync and delete share one lock per document, so a delete never races a sync of the same file. */
-function runLocked(lock: EntityLock, sync: DocumentSyncService, job: DocumentJob) {
-  return lock.runExclusive(
-    { step: DOCUMENT_LOCK_STEP, entityType: DOCUMENT_ENTITY, entityId: job.entityId },
-    job,
-    (j) => sync.run(j),
-  );
-}
+/**
+ * Sync and delete share one lock per document, so a delete never races a sync of the
+ * same file; the action travels in the payload because a trailing run executes the
+ * holder's method with the newest pending payload, which may come from the other topic.
+ */
+const withAction =
+  (action: DocumentAction) =>
+  (event: EntityEvent): DocumentJob => ({ ...event, action });
 
-@Step({
-  name: 'VMH Document Sync',
-  description:
-    'Brings a CDokumente file into the xAI collection of every linked entity: cheap check first, upload once, ' +
-    'add to missing collections, remove from collections it no longer belongs to',
-  flows: ['vmh-documents'],
-  trigger: queue(DocumentTopics.Create, DocumentTopics.Update),
-  enqueues: [CollectionTopics.Ensure],
-})
-@Injectable()
-export class DocumentSyncProcessor implements QueueStep<EntityEvent> {
+@Processor(DocumentQueue)
+export class DocumentSyncProcessor {
   private readonly logger = new Logger(DocumentSyncProcessor.name);
 
-  constructor(
-    private readonly sync: DocumentSyncService,
-    private readonly lock: EntityLock,
-  ) {}
+  constructor(private readonly sync: DocumentSyncService) {}
 
-  handle(event: EntityEvent) {
-    return runLocked(this.lock, this.sync, { ...event, action: 'sync' });
+  @Step({
+    name: 'VMH Document Sync',
+    description:
+      'Brings a CDokumente file into the xAI collection of every linked entity: cheap check first, upload once, ' +
+      'add to missing collections, remove from collections it no longer belongs to',
+    flows: ['vmh-documents'],
+    enqueues: [CollectionTopics.Ensure],
+  })
+  @Process(DocumentTopics.Create, { lock: DocumentLock, payload: withAction('sync') })
+  @Process(DocumentTopics.Update, { lock: DocumentLock, payload: withAction('sync') })
+  syncDocument(job: DocumentJob) {
+    return this.sync.run(job);
   }
 
-  async onFailure(event: EntityEvent, error: unknown, info: { final: boolean }): Promise<void> {
-    if (!info.final) return;
+  @Step({
+    name: 'VMH Document Delete',
+    description:
+      'Removes a deleted CDokumente file from every xAI collection; the file itself is kept',
+    flows: ['vmh-documents'],
+  })
+  @Process(DocumentTopics.Delete, { lock: DocumentLock, payload: withAction('delete') })
+  removeDocument(job: DocumentJob) {
+    return this.sync.run(job);
+  }
+
+  @OnFinalFailure(DocumentTopics.Create, DocumentTopics.Update)
+  async recordFailure(event: EntityEvent, error: unknown): Promise<void> {
     await this.sync.recordFailure(event.entityId, error);
     this.logger.warn(`document ${DOCUMENT_ENTITY}/${event.entityId} marked failed`);
-  }
-}
-
-@Step({
-  name: 'VMH Document Delete',
-  description:
-    'Removes a deleted CDokumente file from every xAI collection; the file itself is kept',
-  flows: ['vmh-documents'],
-  trigger: queue(DocumentTopics.Delete),
-})
-@Injectable()
-export class DocumentDeleteProcessor implements QueueStep<EntityEvent> {
-  constructor(
-    private readonly sync: DocumentSyncService,
-    private readonly lock: EntityLock,
-  ) {}
-
-  handle(event: EntityEvent) {
-    return runLocked(this.lock, this.sync, { ...event, action: 'delete' });
   }
 }

@@ -1,10 +1,14 @@
+import { entityLock } from '../../core/queue/processor.decorator.js';
 import { defineTopic, type EntityEvent } from '../../core/queue/topic.js';
 
-/** EspoCRM's CDokumente webhooks, one topic per action (queue `vmh-document`). */
+/** The Bull queue of the document sync (as the dashboard shows it). */
+export const DocumentQueue = 'vmh-document';
+
+/** EspoCRM's CDokumente webhooks, one topic per action. */
 export const DocumentTopics = {
-  Create: defineTopic<EntityEvent>('vmh.document.create'),
-  Update: defineTopic<EntityEvent>('vmh.document.update'),
-  Delete: defineTopic<EntityEvent>('vmh.document.delete'),
+  Create: defineTopic<EntityEvent>('vmh.document.create', { queue: DocumentQueue }),
+  Update: defineTopic<EntityEvent>('vmh.document.update', { queue: DocumentQueue }),
+  Delete: defineTopic<EntityEvent>('vmh.document.delete', { queue: DocumentQueue }),
 } as const;
 
 export type DocumentAction = 'sync' | 'delete';
@@ -19,5 +23,5 @@ export interface DocumentJob extends EntityEvent {
 }
 
 export const DOCUMENT_ENTITY = 'CDokumente';
-/** Lock step name; the key becomes `document_sync:CDokumente:{id}`. */
-export const DOCUMENT_LOCK_STEP = 'document_sync';
+/** Sync and delete share one lock per document: `document_sync:CDokumente:{id}`. */
+export const DocumentLock = entityLock<DocumentJob>('document_sync', 'CDokumente');
