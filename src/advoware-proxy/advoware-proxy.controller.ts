@@ -92,17 +92,17 @@ const jsonBody = ApiBody({
 
 @ApiTags('advoware-proxy')
 @ApiSecurity('proxy-key')
-@Step({
-  name: 'Advoware Proxy GET',
-  description:
-    'Forwards GET /advoware/proxy?endpoint=… to Advoware with the shared token; answers {result}',
-  flows: ['advoware-proxy'],
-  trigger: http('GET', '/advoware/proxy'),
-})
 @Controller('advoware')
 export class AdvowareProxyGetController {
   constructor(private readonly proxy: AdvowareProxyService) {}
 
+  @Step({
+    name: 'Advoware Proxy GET',
+    description:
+      'Forwards GET /advoware/proxy?endpoint=… to Advoware with the shared token; answers {result}',
+    flows: ['advoware-proxy'],
+    trigger: http('GET', '/advoware/proxy'),
+  })
   @Get('proxy')
   @ApiOperation({
     summary: 'GET a resource from Advoware',
@@ -116,17 +116,17 @@ export class AdvowareProxyGetController {
 
 @ApiTags('advoware-proxy')
 @ApiSecurity('proxy-key')
-@Step({
-  name: 'Advoware Proxy POST',
-  description:
-    'Forwards POST /advoware/proxy?endpoint=… with its JSON body to Advoware; answers {result}',
-  flows: ['advoware-proxy'],
-  trigger: http('POST', '/advoware/proxy'),
-})
 @Controller('advoware')
 export class AdvowareProxyPostController {
   constructor(private readonly proxy: AdvowareProxyService) {}
 
+  @Step({
+    name: 'Advoware Proxy POST',
+    description:
+      'Forwards POST /advoware/proxy?endpoint=… with its JSON body to Advoware; answers {result}',
+    flows: ['advoware-proxy'],
+    trigger: http('POST', '/advoware/proxy'),
+  })
   @Post('proxy')
   @ApiOperation({
     summary: 'POST (create) in Advoware',
@@ -141,17 +141,17 @@ export class AdvowareProxyPostController {
 
 @ApiTags('advoware-proxy')
 @ApiSecurity('proxy-key')
-@Step({
-  name: 'Advoware Proxy PUT',
-  description:
-    'Forwards PUT /advoware/proxy?endpoint=… with its JSON body to Advoware; answers {result}',
-  flows: ['advoware-proxy'],
-  trigger: http('PUT', '/advoware/proxy'),
-})
 @Controller('advoware')
 export class AdvowareProxyPutController {
   constructor(private readonly proxy: AdvowareProxyService) {}
 
+  @Step({
+    name: 'Advoware Proxy PUT',
+    description:
+      'Forwards PUT /advoware/proxy?endpoint=… with its JSON body to Advoware; answers {result}',
+    flows: ['advoware-proxy'],
+    trigger: http('PUT', '/advoware/proxy'),
+  })
   @Put('proxy')
   @ApiOperation({
     summary: 'PUT (update) in Advoware',
@@ -166,16 +166,16 @@ export class AdvowareProxyPutController {
 
 @ApiTags('advoware-proxy')
 @ApiSecurity('proxy-key')
-@Step({
-  name: 'Advoware Proxy DELETE',
-  description: 'Forwards DELETE /advoware/proxy?endpoint=… to Advoware; answers {result}',
-  flows: ['advoware-proxy'],
-  trigger: http('DELETE', '/advoware/proxy'),
-})
 @Controller('advoware')
 export class AdvowareProxyDeleteController {
   constructor(private readonly proxy: AdvowareProxyService) {}
 
+  @Step({
+    name: 'Advoware Proxy DELETE',
+    description: 'Forwards DELETE /advoware/proxy?endpoint=… to Advoware; answers {result}',
+    flows: ['advoware-proxy'],
+    trigger: http('DELETE', '/advoware/proxy'),
+  })
   @Delete('proxy')
   @ApiOperation({
     summary: 'DELETE in Advoware',

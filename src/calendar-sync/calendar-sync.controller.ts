@@ -17,13 +17,6 @@ import { CalendarTopics } from './calendar.jobs.js';
 import { CalendarSyncRequestDto } from './calendar-sync.dto.js';
 import { CalendarSyncService, type TriggerResult } from './calendar-sync.service.js';
 
-@Step({
-  name: 'Calendar Sync Trigger',
-  description: 'Manual calendar sync for one employee or ALL',
-  flows: ['calendar-sync'],
-  trigger: http('POST', '/advoware/calendar/sync'),
-  enqueues: [CalendarTopics.SyncEmployee],
-})
 @ApiTags('calendar')
 @ApiSecurity('ops-key')
 @UseGuards(OpsApiKeyGuard)
@@ -34,6 +27,13 @@ export class CalendarSyncController {
     private readonly sync: CalendarSyncService,
   ) {}
 
+  @Step({
+    name: 'Calendar Sync Trigger',
+    description: 'Manual calendar sync for one employee or ALL',
+    flows: ['calendar-sync'],
+    trigger: http('POST', '/advoware/calendar/sync'),
+    enqueues: [CalendarTopics.SyncEmployee],
+  })
   @Post('sync')
   @HttpCode(200)
   @ApiOperation({

@@ -10,19 +10,19 @@ import { BankverbindungenTopics } from './bankverbindungen.jobs.js';
 const EXAMPLE = [{ id: '6650f1a2b3c4d5e6f' }];
 const BODY = ApiBody({ schema: { type: 'array', items: { type: 'object' }, example: EXAMPLE } });
 
-@Step({
-  name: 'VMH Webhook Bankverbindungen Create',
-  description: 'EspoCRM CBankverbindungen create webhook',
-  flows: ['vmh-bankverbindungen'],
-  trigger: http('POST', '/vmh/webhook/bankverbindungen/create'),
-  enqueues: [BankverbindungenTopics.Create],
-})
 @ApiTags('vmh-bankverbindungen')
 @UseGuards(EspoWebhookGuard)
 @Controller('vmh/webhook/bankverbindungen')
-export class BankverbindungenCreateWebhookController {
+export class BankverbindungenWebhookController {
   constructor(private readonly intake: WebhookIntake) {}
 
+  @Step({
+    name: 'VMH Webhook Bankverbindungen Create',
+    description: 'EspoCRM CBankverbindungen create webhook',
+    flows: ['vmh-bankverbindungen'],
+    trigger: http('POST', '/vmh/webhook/bankverbindungen/create'),
+    enqueues: [BankverbindungenTopics.Create],
+  })
   @Post('create')
   @HttpCode(200)
   @ApiOperation({ summary: 'CBankverbindungen created in EspoCRM → vmh.bankverbindungen.create' })
@@ -30,21 +30,14 @@ export class BankverbindungenCreateWebhookController {
   create(@Body() body: unknown, @Req() req: Request): Promise<WebhookAnswer> {
     return this.intake.acceptEntityEvents(BankverbindungenTopics.Create, body, requestTraceId(req));
   }
-}
 
-@Step({
-  name: 'VMH Webhook Bankverbindungen Update',
-  description: 'EspoCRM CBankverbindungen update webhook',
-  flows: ['vmh-bankverbindungen'],
-  trigger: http('POST', '/vmh/webhook/bankverbindungen/update'),
-  enqueues: [BankverbindungenTopics.Update],
-})
-@ApiTags('vmh-bankverbindungen')
-@UseGuards(EspoWebhookGuard)
-@Controller('vmh/webhook/bankverbindungen')
-export class BankverbindungenUpdateWebhookController {
-  constructor(private readonly intake: WebhookIntake) {}
-
+  @Step({
+    name: 'VMH Webhook Bankverbindungen Update',
+    description: 'EspoCRM CBankverbindungen update webhook',
+    flows: ['vmh-bankverbindungen'],
+    trigger: http('POST', '/vmh/webhook/bankverbindungen/update'),
+    enqueues: [BankverbindungenTopics.Update],
+  })
   @Post('update')
   @HttpCode(200)
   @ApiOperation({ summary: 'CBankverbindungen changed in EspoCRM → vmh.bankverbindungen.update' })
@@ -52,21 +45,14 @@ export class BankverbindungenUpdateWebhookController {
   update(@Body() body: unknown, @Req() req: Request): Promise<WebhookAnswer> {
     return this.intake.acceptEntityEvents(BankverbindungenTopics.Update, body, requestTraceId(req));
   }
-}
 
-@Step({
-  name: 'VMH Webhook Bankverbindungen Delete',
-  description: 'EspoCRM CBankverbindungen delete webhook',
-  flows: ['vmh-bankverbindungen'],
-  trigger: http('POST', '/vmh/webhook/bankverbindungen/delete'),
-  enqueues: [BankverbindungenTopics.Delete],
-})
-@ApiTags('vmh-bankverbindungen')
-@UseGuards(EspoWebhookGuard)
-@Controller('vmh/webhook/bankverbindungen')
-export class BankverbindungenDeleteWebhookController {
-  constructor(private readonly intake: WebhookIntake) {}
-
+  @Step({
+    name: 'VMH Webhook Bankverbindungen Delete',
+    description: 'EspoCRM CBankverbindungen delete webhook',
+    flows: ['vmh-bankverbindungen'],
+    trigger: http('POST', '/vmh/webhook/bankverbindungen/delete'),
+    enqueues: [BankverbindungenTopics.Delete],
+  })
   @Post('delete')
   @HttpCode(200)
   @ApiOperation({ summary: 'CBankverbindungen deleted in EspoCRM → vmh.bankverbindungen.delete' })

@@ -8,11 +8,7 @@ import { BankverbindungLocationStore } from './bankverbindung-location.store.js'
 import { BankverbindungenDeleteService } from './bankverbindungen-delete.service.js';
 import { BankverbindungenRecords } from './bankverbindungen-records.service.js';
 import { BankverbindungenSyncService } from './bankverbindungen-sync.service.js';
-import {
-  BankverbindungenCreateWebhookController,
-  BankverbindungenDeleteWebhookController,
-  BankverbindungenUpdateWebhookController,
-} from './bankverbindungen-webhook.controller.js';
+import { BankverbindungenWebhookController } from './bankverbindungen-webhook.controller.js';
 import { BankverbindungenTopics } from './bankverbindungen.jobs.js';
 
 /**
@@ -29,11 +25,7 @@ import { BankverbindungenTopics } from './bankverbindungen.jobs.js';
     EspoCrmModule,
     AdvowareModule,
   ],
-  controllers: [
-    BankverbindungenCreateWebhookController,
-    BankverbindungenUpdateWebhookController,
-    BankverbindungenDeleteWebhookController,
-  ],
+  controllers: [BankverbindungenWebhookController],
   providers: [
     BankverbindungenSyncService,
     BankverbindungenRecords,

@@ -16,82 +16,63 @@ const ANSWER = {
     total_ids_in_batch: 2,
   },
 };
+const BODY = ApiBody({
+  schema: { type: 'array', items: { type: 'object' } },
+  examples: { batch: { value: EXAMPLE } },
+});
 
-@Step({
-  name: 'VMH Webhook Beteiligte Create',
-  description: 'EspoCRM webhook: CBeteiligte created',
-  flows: ['vmh-beteiligte'],
-  trigger: http('POST', '/vmh/webhook/beteiligte/create'),
-  enqueues: [BeteiligteTopics.Create],
-})
 @ApiTags('vmh')
 @UseGuards(EspoWebhookGuard)
 @Controller('vmh/webhook/beteiligte')
-export class BeteiligteCreateWebhookController {
+export class BeteiligteWebhookController {
   constructor(private readonly intake: WebhookIntake) {}
 
+  @Step({
+    name: 'VMH Webhook Beteiligte Create',
+    description: 'EspoCRM webhook: CBeteiligte created',
+    flows: ['vmh-beteiligte'],
+    trigger: http('POST', '/vmh/webhook/beteiligte/create'),
+    enqueues: [BeteiligteTopics.Create],
+  })
   @Post('create')
   @HttpCode(200)
   @ApiOperation({ summary: 'CBeteiligte created in EspoCRM: one sync job per id' })
-  @ApiBody({
-    schema: { type: 'array', items: { type: 'object' } },
-    examples: { batch: { value: EXAMPLE } },
-  })
+  @BODY
   @ApiOkResponse(ANSWER)
-  receive(@Body() body: unknown, @Req() req: Request) {
+  create(@Body() body: unknown, @Req() req: Request) {
     return this.intake.acceptEntityEvents(BeteiligteTopics.Create, body, requestTraceId(req));
   }
-}
 
-@Step({
-  name: 'VMH Webhook Beteiligte Update',
-  description: 'EspoCRM webhook: CBeteiligte updated',
-  flows: ['vmh-beteiligte'],
-  trigger: http('POST', '/vmh/webhook/beteiligte/update'),
-  enqueues: [BeteiligteTopics.Update],
-})
-@ApiTags('vmh')
-@UseGuards(EspoWebhookGuard)
-@Controller('vmh/webhook/beteiligte')
-export class BeteiligteUpdateWebhookController {
-  constructor(private readonly intake: WebhookIntake) {}
-
+  @Step({
+    name: 'VMH Webhook Beteiligte Update',
+    description: 'EspoCRM webhook: CBeteiligte updated',
+    flows: ['vmh-beteiligte'],
+    trigger: http('POST', '/vmh/webhook/beteiligte/update'),
+    enqueues: [BeteiligteTopics.Update],
+  })
   @Post('update')
   @HttpCode(200)
   @ApiOperation({ summary: 'CBeteiligte changed in EspoCRM: one sync job per id' })
-  @ApiBody({
-    schema: { type: 'array', items: { type: 'object' } },
-    examples: { batch: { value: EXAMPLE } },
-  })
+  @BODY
   @ApiOkResponse(ANSWER)
-  receive(@Body() body: unknown, @Req() req: Request) {
+  update(@Body() body: unknown, @Req() req: Request) {
     return this.intake.acceptEntityEvents(BeteiligteTopics.Update, body, requestTraceId(req));
   }
-}
 
-@Step({
-  name: 'VMH Webhook Beteiligte Delete',
-  description:
-    'EspoCRM webhook: CBeteiligte deleted (Advoware keeps the party; a person is notified)',
-  flows: ['vmh-beteiligte'],
-  trigger: http('POST', '/vmh/webhook/beteiligte/delete'),
-  enqueues: [BeteiligteTopics.Delete],
-})
-@ApiTags('vmh')
-@UseGuards(EspoWebhookGuard)
-@Controller('vmh/webhook/beteiligte')
-export class BeteiligteDeleteWebhookController {
-  constructor(private readonly intake: WebhookIntake) {}
-
+  @Step({
+    name: 'VMH Webhook Beteiligte Delete',
+    description:
+      'EspoCRM webhook: CBeteiligte deleted (Advoware keeps the party; a person is notified)',
+    flows: ['vmh-beteiligte'],
+    trigger: http('POST', '/vmh/webhook/beteiligte/delete'),
+    enqueues: [BeteiligteTopics.Delete],
+  })
   @Post('delete')
   @HttpCode(200)
   @ApiOperation({ summary: 'CBeteiligte deleted in EspoCRM: notify, never delete in Advoware' })
-  @ApiBody({
-    schema: { type: 'array', items: { type: 'object' } },
-    examples: { batch: { value: EXAMPLE } },
-  })
+  @BODY
   @ApiOkResponse(ANSWER)
-  receive(@Body() body: unknown, @Req() req: Request) {
+  remove(@Body() body: unknown, @Req() req: Request) {
     return this.intake.acceptEntityEvents(BeteiligteTopics.Delete, body, requestTraceId(req));
   }
 }

@@ -8,11 +8,7 @@ import { BeteiligteSyncCron } from './beteiligte-sync.cron.js';
 import { BeteiligteSyncProcessor } from './beteiligte-sync.processor.js';
 import { BeteiligteSyncService } from './beteiligte-sync.service.js';
 import { BeteiligteCreateJournal } from './create-journal.js';
-import {
-  BeteiligteCreateWebhookController,
-  BeteiligteDeleteWebhookController,
-  BeteiligteUpdateWebhookController,
-} from './beteiligte-webhook.controller.js';
+import { BeteiligteWebhookController } from './beteiligte-webhook.controller.js';
 import { KommunikationSyncService } from './kommunikation-sync.service.js';
 
 @Module({
@@ -21,11 +17,7 @@ import { KommunikationSyncService } from './kommunikation-sync.service.js';
     EspoCrmModule,
     AdvowareModule,
   ],
-  controllers: [
-    BeteiligteCreateWebhookController,
-    BeteiligteUpdateWebhookController,
-    BeteiligteDeleteWebhookController,
-  ],
+  controllers: [BeteiligteWebhookController],
   providers: [
     BeteiligteSyncProcessor,
     BeteiligteSyncCron,

@@ -9,19 +9,19 @@ import { DocumentTopics } from './document.jobs.js';
 
 const EXAMPLE = [{ id: '6650f1a2b3c4d5e6f' }];
 
-@Step({
-  name: 'VMH Webhook Document Create',
-  description: 'EspoCRM CDokumente create webhook',
-  flows: ['vmh-documents'],
-  trigger: http('POST', '/vmh/webhook/document/create'),
-  enqueues: [DocumentTopics.Create],
-})
 @ApiTags('vmh-documents')
 @UseGuards(EspoWebhookGuard)
 @Controller('vmh/webhook/document')
-export class DocumentCreateWebhookController {
+export class DocumentWebhookController {
   constructor(private readonly intake: WebhookIntake) {}
 
+  @Step({
+    name: 'VMH Webhook Document Create',
+    description: 'EspoCRM CDokumente create webhook',
+    flows: ['vmh-documents'],
+    trigger: http('POST', '/vmh/webhook/document/create'),
+    enqueues: [DocumentTopics.Create],
+  })
   @Post('create')
   @HttpCode(200)
   @ApiOperation({ summary: 'CDokumente created in EspoCRM → vmh.document.create' })
@@ -29,21 +29,14 @@ export class DocumentCreateWebhookController {
   create(@Body() body: unknown, @Req() req: Request): Promise<WebhookAnswer> {
     return this.intake.acceptEntityEvents(DocumentTopics.Create, body, requestTraceId(req));
   }
-}
 
-@Step({
-  name: 'VMH Webhook Document Update',
-  description: 'EspoCRM CDokumente update webhook',
-  flows: ['vmh-documents'],
-  trigger: http('POST', '/vmh/webhook/document/update'),
-  enqueues: [DocumentTopics.Update],
-})
-@ApiTags('vmh-documents')
-@UseGuards(EspoWebhookGuard)
-@Controller('vmh/webhook/document')
-export class DocumentUpdateWebhookController {
-  constructor(private readonly intake: WebhookIntake) {}
-
+  @Step({
+    name: 'VMH Webhook Document Update',
+    description: 'EspoCRM CDokumente update webhook',
+    flows: ['vmh-documents'],
+    trigger: http('POST', '/vmh/webhook/document/update'),
+    enqueues: [DocumentTopics.Update],
+  })
   @Post('update')
   @HttpCode(200)
   @ApiOperation({ summary: 'CDokumente changed in EspoCRM → vmh.document.update' })
@@ -51,21 +44,14 @@ export class DocumentUpdateWebhookController {
   update(@Body() body: unknown, @Req() req: Request): Promise<WebhookAnswer> {
     return this.intake.acceptEntityEvents(DocumentTopics.Update, body, requestTraceId(req));
   }
-}
 
-@Step({
-  name: 'VMH Webhook Document Delete',
-  description: 'EspoCRM CDokumente delete webhook',
-  flows: ['vmh-documents'],
-  trigger: http('POST', '/vmh/webhook/document/delete'),
-  enqueues: [DocumentTopics.Delete],
-})
-@ApiTags('vmh-documents')
-@UseGuards(EspoWebhookGuard)
-@Controller('vmh/webhook/document')
-export class DocumentDeleteWebhookController {
-  constructor(private readonly intake: WebhookIntake) {}
-
+  @Step({
+    name: 'VMH Webhook Document Delete',
+    description: 'EspoCRM CDokumente delete webhook',
+    flows: ['vmh-documents'],
+    trigger: http('POST', '/vmh/webhook/document/delete'),
+    enqueues: [DocumentTopics.Delete],
+  })
   @Post('delete')
   @HttpCode(200)
   @ApiOperation({ summary: 'CDokumente deleted in EspoCRM → vmh.document.delete' })

@@ -3,21 +3,14 @@ import { registerTopicQueues } from '../../core/queue/queue-names.js';
 import { EspoCrmModule } from '../../integrations/espocrm/espocrm.module.js';
 import { XaiModule } from '../../integrations/xai/xai.module.js';
 import { XaiCollectionsModule } from '../../xai/xai.module.js';
-import { DocumentDeleteProcessor, DocumentSyncProcessor } from './document-sync.processor.js';
+import { DocumentSyncProcessor } from './document-sync.processor.js';
 import { DocumentDeleteService } from './document-delete.service.js';
 import { DocumentLinksReader } from './document-links.reader.js';
 import { DocumentSyncService } from './document-sync.service.js';
-import {
-  DocumentCreateWebhookController,
-  DocumentDeleteWebhookController,
-  DocumentUpdateWebhookController,
-} from './document-webhook.controller.js';
+import { DocumentWebhookController } from './document-webhook.controller.js';
 import { DocumentTopics } from './document.jobs.js';
 import { EntityLinkIntake } from './entity-link-intake.service.js';
-import {
-  EntityLinkWebhookController,
-  EntityUnlinkWebhookController,
-} from './entity-link-webhook.controller.js';
+import { EntityLinkWebhookController } from './entity-link-webhook.controller.js';
 
 /** CDokumente → xAI: document webhooks, entity link webhooks, document sync and delete. */
 @Module({
@@ -27,19 +20,12 @@ import {
     XaiModule,
     XaiCollectionsModule,
   ],
-  controllers: [
-    DocumentCreateWebhookController,
-    DocumentUpdateWebhookController,
-    DocumentDeleteWebhookController,
-    EntityLinkWebhookController,
-    EntityUnlinkWebhookController,
-  ],
+  controllers: [DocumentWebhookController, EntityLinkWebhookController],
   providers: [
     DocumentSyncService,
     DocumentLinksReader,
     DocumentDeleteService,
     DocumentSyncProcessor,
-    DocumentDeleteProcessor,
     EntityLinkIntake,
   ],
 })

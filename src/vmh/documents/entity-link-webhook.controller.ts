@@ -34,20 +34,20 @@ const BODY = {
   },
 };
 
-@Step({
-  name: 'VMH Webhook Entity Link',
-  description:
-    'A document was linked to an entity: ensure the entity collection, sync the document',
-  flows: ['vmh-documents'],
-  trigger: http('POST', '/vmh/webhook/entity/link'),
-  enqueues: [CollectionTopics.Ensure, DocumentTopics.Update],
-})
 @ApiTags('vmh-documents')
 @UseGuards(EspoWebhookGuard)
 @Controller('vmh/webhook/entity')
 export class EntityLinkWebhookController {
   constructor(private readonly links: EntityLinkIntake) {}
 
+  @Step({
+    name: 'VMH Webhook Entity Link',
+    description:
+      'A document was linked to an entity: ensure the entity collection, sync the document',
+    flows: ['vmh-documents'],
+    trigger: http('POST', '/vmh/webhook/entity/link'),
+    enqueues: [CollectionTopics.Ensure, DocumentTopics.Update],
+  })
   @Post('link')
   @HttpCode(200)
   @ApiOperation({
@@ -57,22 +57,15 @@ export class EntityLinkWebhookController {
   link(@Body() body: unknown, @Req() req: Request): Promise<WebhookAnswer> {
     return this.links.accept('link', body, requestTraceId(req));
   }
-}
 
-@Step({
-  name: 'VMH Webhook Entity Unlink',
-  description:
-    'A document was unlinked from an entity: the document leaves that collection (the file stays)',
-  flows: ['vmh-documents'],
-  trigger: http('POST', '/vmh/webhook/entity/unlink'),
-  enqueues: [CollectionTopics.Ensure, DocumentTopics.Update],
-})
-@ApiTags('vmh-documents')
-@UseGuards(EspoWebhookGuard)
-@Controller('vmh/webhook/entity')
-export class EntityUnlinkWebhookController {
-  constructor(private readonly links: EntityLinkIntake) {}
-
+  @Step({
+    name: 'VMH Webhook Entity Unlink',
+    description:
+      'A document was unlinked from an entity: the document leaves that collection (the file stays)',
+    flows: ['vmh-documents'],
+    trigger: http('POST', '/vmh/webhook/entity/unlink'),
+    enqueues: [CollectionTopics.Ensure, DocumentTopics.Update],
+  })
   @Post('unlink')
   @HttpCode(200)
   @ApiOperation({
