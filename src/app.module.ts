@@ -8,6 +8,7 @@ import {
 import { AdvowareProxyModule } from './advoware-proxy/advoware-proxy.module.js';
 import { CalendarSyncModule } from './calendar-sync/calendar-sync.module.js';
 import { AppConfig } from './config/app-config.js';
+import { HubConfigModule } from './config/config.module.js';
 import { ConsoleModule } from './console/console.module.js';
 import { CoreModule } from './core/core.module.js';
 import { TraceMiddleware } from './core/trace/trace.middleware.js';
@@ -35,7 +36,12 @@ export class AppModule implements NestModule {
   static forRoot(config: AppConfig, extra: Array<Type | DynamicModule> = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config), ...domainModules, ...extra],
+      imports: [
+        HubConfigModule.forRoot(AppConfig.sourceOf(config)),
+        CoreModule.forRoot(),
+        ...domainModules,
+        ...extra,
+      ],
     };
   }
 

@@ -6,6 +6,14 @@ import {
 import { EnvironmentVariables, validateEnv } from './env.schema.js';
 
 export type AppRole = 'all' | 'api' | 'worker';
+/** Raw environment variables, as in `process.env` or an env file. */
+export type EnvSource = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Kept beside, not inside, each config: a field would show in every dump of the
+ * config, and the raw environment holds every secret under its own name.
+ */
+const sources = new WeakMap<AppConfig, EnvSource>();
 
 const list = (value: string | undefined): string[] =>
   (value ?? '')
@@ -273,7 +281,19 @@ export class AppConfig {
   }
 
   static fromEnv(raw: Record<string, string | undefined>): AppConfig {
-    return new AppConfig(validateEnv(raw));
+    const config = new AppConfig(validateEnv(raw));
+    sources.set(config, Object.freeze({ ...raw }));
+    return config;
+  }
+
+  /**
+   * The environment a config was built from: the app's ConfigModule validates it once
+   * more (config.module.ts), so the AppConfig injected in the app comes out of it.
+   */
+  static sourceOf(config: AppConfig): EnvSource {
+    const source = sources.get(config);
+    if (!source) throw new Error('AppConfig not built by AppConfig.fromEnv');
+    return source;
   }
 
   get runsHttp(): boolean {

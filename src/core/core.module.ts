@@ -10,7 +10,6 @@ import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
-import { AppConfig } from '../config/app-config.js';
 import { OpsApiKeyGuard } from './auth/ops-api-key.guard.js';
 import { EntityLock } from './lock/entity-lock.service.js';
 import { HubMetrics } from './metrics/hub-metrics.js';
@@ -42,7 +41,7 @@ const providers = [
   ShadowRecorder,
 ];
 
-/** Cross-cutting and small: config, Redis, queues, locks, steps, trace, auth. */
+/** Cross-cutting and small: Redis, queues, locks, steps, trace, auth. */
 @Global()
 @Module({})
 export class CoreModule implements OnApplicationBootstrap {
@@ -52,12 +51,13 @@ export class CoreModule implements OnApplicationBootstrap {
     @Inject(REDIS_CACHE) private readonly cache: Redis,
   ) {}
 
-  static forRoot(config: AppConfig): DynamicModule {
+  /** AppConfig comes from HubConfigModule (src/config/config.module.ts), global like this one. */
+  static forRoot(): DynamicModule {
     return {
       module: CoreModule,
       imports: [RedisModule, QueueModule, ScheduleModule.forRoot(), DiscoveryModule],
-      providers: [{ provide: AppConfig, useValue: config }, ...providers],
-      exports: [AppConfig, ...providers],
+      providers,
+      exports: providers,
     };
   }
 
