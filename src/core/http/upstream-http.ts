@@ -1,11 +1,13 @@
 import { Readable } from 'node:stream';
-import { Logger } from '@nestjs/common';
+import { type DynamicModule, Logger } from '@nestjs/common';
+import { HttpModule, type HttpService } from '@nestjs/axios';
 import axios, {
   AxiosError,
   type AxiosInstance,
   type AxiosRequestConfig,
   type AxiosResponse,
 } from 'axios';
+import { AppConfig } from '../../config/app-config.js';
 import {
   PermanentUpstreamError,
   TransientUpstreamError,
@@ -18,21 +20,28 @@ import type { HubMetrics } from '../metrics/hub-metrics.js';
 import { isShadowed, shadowAxiosInterceptor } from '../shadow/shadow-http.js';
 import { isShadowStop } from '../shadow/shadow-stop.error.js';
 
-export interface UpstreamHttpOptions {
-  system: UpstreamSystem;
+/** The defaults every call to one upstream host shares: what HttpModule.registerAsync gets. */
+export interface UpstreamTarget {
   baseURL: string;
   timeoutMs: number;
-  metrics: HubMetrics;
   headers?: Record<string, string>;
+  /** Largest answer body read into memory; default per system (DEFAULT_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
+}
+
+/** What the hub's interceptors need to know about the instance they sit on. */
+export interface UpstreamInterceptorOptions {
+  system: UpstreamSystem;
+  metrics: HubMetrics;
   /** Reads the human reason out of an error answer (EspoCRM: `X-Status-Reason`). */
   reasonOf?: (response: AxiosResponse) => string | undefined;
   /** Collapses ids in a path into a template for metric labels. */
   routeOf?: (path: string) => string;
   /** Never shadowed in SYNC_MODE=shadow: authentication (Advoware's token POST). */
   shadowExempt?: boolean;
-  /** Largest answer body read into memory; default per system (DEFAULT_MAX_RESPONSE_BYTES). */
-  maxResponseBytes?: number;
 }
+
+export type UpstreamHttpOptions = UpstreamTarget & UpstreamInterceptorOptions;
 
 const MB = 1024 * 1024;
 
@@ -87,25 +96,98 @@ export function defaultRouteOf(path: string): string {
 }
 
 /**
- * One axios instance per upstream: timeout, metrics per route and status, a debug
- * line per call (the logger masks secrets), and every failure turned into the
- * hub's error classes so the retry policy can decide. Clients add auth on top.
+ * The axios defaults of one upstream. Status handling is the interceptors' (every
+ * non-2xx becomes a typed error), bodies are bounded both ways, and redirects are never
+ * followed: one would carry X-Api-Key / Authorization to whatever host it names, so a
+ * 3xx is an error like any other non-2xx.
  */
-export function createUpstreamHttp(options: UpstreamHttpOptions): AxiosInstance {
-  const logger = new Logger(`${options.system}-http`);
-  const jsonLimit = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES[options.system];
-  const instance = axios.create({
-    baseURL: options.baseURL,
-    timeout: options.timeoutMs,
-    headers: options.headers,
-    // Status handling is ours: every non-2xx becomes a typed error below.
+export function upstreamAxiosConfig(
+  system: UpstreamSystem,
+  target: UpstreamTarget,
+): AxiosRequestConfig {
+  return {
+    baseURL: target.baseURL,
+    timeout: target.timeoutMs,
+    headers: target.headers,
     validateStatus: (s) => s >= 200 && s < 300,
     maxBodyLength: MAX_REQUEST_BYTES,
-    maxContentLength: jsonLimit,
-    // Never follow: a redirect would carry X-Api-Key / Authorization to whatever host it
-    // names. A 3xx is an error like any other non-2xx.
+    maxContentLength: target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES[system],
     maxRedirects: 0,
+  };
+}
+
+/**
+ * The HttpModule of one upstream system, imported by its integration's module: the
+ * HttpService it provides carries the system's defaults (target read from AppConfig);
+ * the client puts the hub's interceptors on it (upstreamAxios).
+ */
+export function upstreamHttpModule(
+  system: UpstreamSystem,
+  target: (config: AppConfig) => UpstreamTarget,
+): DynamicModule {
+  return HttpModule.registerAsync({
+    inject: [AppConfig],
+    useFactory: (config: AppConfig) => upstreamAxiosConfig(system, target(config)),
   });
+}
+
+/**
+ * A client's axios instance: the module's HttpService (Nest injects it) or, where a
+ * client is built without Nest (doctor, client tests), one with the same defaults;
+ * either way with the hub's interceptors. Clients call `axiosRef` for promises.
+ */
+export function upstreamAxios(
+  http: HttpService | undefined,
+  target: UpstreamTarget,
+  options: UpstreamInterceptorOptions,
+): AxiosInstance {
+  const instance = http?.axiosRef ?? axios.create(upstreamAxiosConfig(options.system, target));
+  return applyUpstreamInterceptors(instance, options);
+}
+
+/**
+ * A second instance of the same system on the same defaults, for another host or key
+ * (Advoware's token gateway, xAI's management API). axios' `create` copies the
+ * defaults, not the interceptors, so it gets its own.
+ */
+export function upstreamSibling(
+  of: AxiosInstance,
+  target: Pick<UpstreamTarget, 'baseURL' | 'headers'>,
+  options: UpstreamInterceptorOptions,
+): AxiosInstance {
+  return applyUpstreamInterceptors(
+    of.create({ baseURL: target.baseURL, headers: target.headers }),
+    options,
+  );
+}
+
+/** A standalone instance with defaults and interceptors (tests of the interceptors). */
+export function createUpstreamHttp(options: UpstreamHttpOptions): AxiosInstance {
+  return applyUpstreamInterceptors(
+    axios.create(upstreamAxiosConfig(options.system, options)),
+    options,
+  );
+}
+
+/** Instances that already carry the interceptors: twice would count and map every call twice. */
+const intercepted = new WeakSet<AxiosInstance>();
+
+/**
+ * The hub's interceptors, the one place every axios call to an upstream passes:
+ * shadow mode, metrics per route and status, a debug line per call (the logger masks
+ * secrets), a bounded read of streamed error bodies, and every failure turned into the
+ * hub's error classes so the retry policy can decide. Clients add auth on top.
+ */
+export function applyUpstreamInterceptors(
+  instance: AxiosInstance,
+  options: UpstreamInterceptorOptions,
+): AxiosInstance {
+  if (intercepted.has(instance)) {
+    throw new Error(`${options.system}: the upstream interceptors are already on this instance`);
+  }
+  intercepted.add(instance);
+  const logger = new Logger(`${options.system}-http`);
+  const jsonLimit = instance.defaults.maxContentLength;
   const routeOf = options.routeOf ?? defaultRouteOf;
 
   // --- shadow mode (src/core/shadow): inside a shadow job a write is recorded, not sent ---

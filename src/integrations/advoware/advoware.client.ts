@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpService } from '@nestjs/axios';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../../config/app-config.js';
@@ -9,7 +10,11 @@ import {
   ValidationError,
   upstreamErrorForStatus,
 } from '../../core/errors/upstream.errors.js';
-import { createUpstreamHttp } from '../../core/http/upstream-http.js';
+import {
+  type UpstreamTarget,
+  upstreamAxios,
+  upstreamSibling,
+} from '../../core/http/upstream-http.js';
 import { withRetry } from '../../core/http/with-retry.js';
 import { HubMetrics } from '../../core/metrics/hub-metrics.js';
 import { REDIS_CACHE } from '../../core/redis/redis.module.js';
@@ -66,6 +71,11 @@ export class AdvowareAuthenticationError extends UpstreamUnauthorizedError {}
 /** Used when the gateway names no expiry: the documented lifetime is about 55 minutes. */
 const DEFAULT_LIFETIME_MS = 55 * 60 * 1000;
 
+/** The defaults of every Advoware call (AdvowareModule's HttpModule); auth is per call. */
+export function advowareHttpTarget(config: AppConfig): UpstreamTarget {
+  return { baseURL: config.advoware.baseUrl, timeoutMs: config.advoware.timeoutMs };
+}
+
 /**
  * The hub's only door to Advoware: HMAC-512 token from the security gateway,
  * shared through Redis, refreshed once on a 401; typed helpers for the resources
@@ -79,30 +89,33 @@ export class AdvowareClient {
   private readonly tokens: AdvowareTokenStore;
   private readonly paths: AdvowarePaths;
 
+  /** `http`: AdvowareModule's HttpService; absent when built without Nest (doctor, tests). */
   constructor(
     private readonly config: AppConfig,
     private readonly metrics: HubMetrics,
     @Inject(REDIS_CACHE) cache: Redis,
+    @Optional() http?: HttpService,
   ) {
     const a = config.advoware;
     this.paths = a.paths ?? DEFAULT_ADVOWARE_PATHS;
-    this.http = createUpstreamHttp({
+    this.http = upstreamAxios(http, advowareHttpTarget(config), {
       system: 'advoware',
-      baseURL: a.baseUrl,
-      timeoutMs: a.timeoutMs,
       metrics,
       reasonOf: (res) => advowareReason(res.data),
     });
-    this.gateway = createUpstreamHttp({
-      system: 'advoware',
-      baseURL: '',
-      timeoutMs: a.timeoutMs,
-      metrics,
-      routeOf: () => 'Token',
-      reasonOf: (res) => advowareReason(res.data),
-      // Authentication, not a write: shadow mode (src/core/shadow) lets it through.
-      shadowExempt: true,
-    });
+    // The token POST goes to ADVOWARE_AUTH_URL (absolute), with its own metric label.
+    this.gateway = upstreamSibling(
+      this.http,
+      { baseURL: '' },
+      {
+        system: 'advoware',
+        metrics,
+        routeOf: () => 'Token',
+        reasonOf: (res) => advowareReason(res.data),
+        // Authentication, not a write: shadow mode (src/core/shadow) lets it through.
+        shadowExempt: true,
+      },
+    );
     this.tokens = new AdvowareTokenStore({
       redis: cache,
       // The queue prefix separates deployments (and test runs) sharing one Redis; instances of one deployment share it.

@@ -1,8 +1,13 @@
 import { Module } from '@nestjs/common';
-import { AdvowareClient } from './advoware.client.js';
+import { upstreamHttpModule } from '../../core/http/upstream-http.js';
+import { AdvowareClient, advowareHttpTarget } from './advoware.client.js';
 
-/** AppConfig, HubMetrics and REDIS_CACHE come from the app's global providers. */
+/**
+ * Provides the Advoware client and its HttpService (@nestjs/axios, Advoware's defaults);
+ * AppConfig, HubMetrics and REDIS_CACHE come from the app's global providers.
+ */
 @Module({
+  imports: [upstreamHttpModule('advoware', advowareHttpTarget)],
   providers: [AdvowareClient],
   exports: [AdvowareClient],
 })

@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { HttpService } from '@nestjs/axios';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { AppConfig } from '../../config/app-config.js';
 import type { Readable } from 'node:stream';
@@ -10,7 +11,7 @@ import {
   parseRetryAfter,
   upstreamErrorForStatus,
 } from '../../core/errors/upstream.errors.js';
-import { createUpstreamHttp } from '../../core/http/upstream-http.js';
+import { type UpstreamTarget, upstreamAxios } from '../../core/http/upstream-http.js';
 import { withRetry } from '../../core/http/with-retry.js';
 import { HubMetrics } from '../../core/metrics/hub-metrics.js';
 import { espoPath, espoSearchParams } from './espocrm-query.js';
@@ -25,6 +26,15 @@ import {
 } from './espocrm.types.js';
 
 const RETRY = { attempts: 3, baseMs: 200, maxMs: 2_000 };
+
+/** The defaults of every EspoCRM call (EspoCrmModule's HttpModule). */
+export function espoCrmHttpTarget(config: AppConfig): UpstreamTarget {
+  return {
+    baseURL: config.espocrm.baseUrl,
+    timeoutMs: config.espocrm.timeoutMs,
+    headers: { 'X-Api-Key': config.espocrm.apiKey, Accept: 'application/json' },
+  };
+}
 
 /** Task statuses that close a Task; anything else still asks a person to act. */
 const CLOSED_TASK_STATUSES = ['Completed', 'Canceled'];
@@ -76,16 +86,15 @@ export class EspoCrmClient {
   private readonly http: AxiosInstance;
   private readonly metadataCache = new Map<string, CachedMetadata>();
 
+  /** `http`: EspoCrmModule's HttpService; absent when built without Nest (doctor, tests). */
   constructor(
     private readonly config: AppConfig,
     metrics: HubMetrics,
+    @Optional() http?: HttpService,
   ) {
-    this.http = createUpstreamHttp({
+    this.http = upstreamAxios(http, espoCrmHttpTarget(config), {
       system: 'espocrm',
-      baseURL: config.espocrm.baseUrl,
-      timeoutMs: config.espocrm.timeoutMs,
       metrics,
-      headers: { 'X-Api-Key': config.espocrm.apiKey, Accept: 'application/json' },
       reasonOf: statusReason,
     });
   }

@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { HttpService } from '@nestjs/axios';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { AxiosInstance } from 'axios';
 import { AppConfig } from '../../config/app-config.js';
 import {
@@ -7,7 +8,11 @@ import {
   UpstreamNotFoundError,
   ValidationError,
 } from '../../core/errors/upstream.errors.js';
-import { createUpstreamHttp } from '../../core/http/upstream-http.js';
+import {
+  type UpstreamTarget,
+  upstreamAxios,
+  upstreamSibling,
+} from '../../core/http/upstream-http.js';
 import { type RetryOptions, withRetry } from '../../core/http/with-retry.js';
 import { HubMetrics } from '../../core/metrics/hub-metrics.js';
 import { backoffDelay } from '../../core/queue/retry-policy.js';
@@ -25,6 +30,15 @@ import type {
 } from './xai.types.js';
 
 const DEFAULT_PAGE_SIZE = 100;
+
+/** The defaults of every xAI call, on the files host (XaiModule's HttpModule). */
+export function xaiHttpTarget(config: AppConfig): UpstreamTarget {
+  return {
+    baseURL: config.xai.apiBaseUrl,
+    timeoutMs: config.xai.timeoutMs,
+    headers: { Authorization: `Bearer ${config.xai.apiKey}` },
+  };
+}
 /** Answers after which xAI certainly created nothing, so a create may be sent again at once. */
 const NOT_CREATED = new Set([429, 503]);
 
@@ -44,21 +58,18 @@ export class XaiClient {
   private readonly managementHttp: AxiosInstance;
   private readonly retry: RetryOptions;
 
-  constructor(config: AppConfig, metrics: HubMetrics) {
-    this.filesHttp = createUpstreamHttp({
-      system: 'xai',
-      baseURL: config.xai.apiBaseUrl,
-      timeoutMs: config.xai.timeoutMs,
-      metrics,
-      headers: { Authorization: `Bearer ${config.xai.apiKey}` },
-    });
-    this.managementHttp = createUpstreamHttp({
-      system: 'xai',
-      baseURL: config.xai.managementBaseUrl,
-      timeoutMs: config.xai.timeoutMs,
-      metrics,
-      headers: { Authorization: `Bearer ${config.xai.managementKey}` },
-    });
+  /** `http`: XaiModule's HttpService (the files host); absent when built without Nest. */
+  constructor(config: AppConfig, metrics: HubMetrics, @Optional() http?: HttpService) {
+    this.filesHttp = upstreamAxios(http, xaiHttpTarget(config), { system: 'xai', metrics });
+    // Same defaults, the other host and the other key (replacing the files key).
+    this.managementHttp = upstreamSibling(
+      this.filesHttp,
+      {
+        baseURL: config.xai.managementBaseUrl,
+        headers: { Authorization: `Bearer ${config.xai.managementKey}` },
+      },
+      { system: 'xai', metrics },
+    );
     this.retry = {
       attempts: 3,
       baseMs: 250,

@@ -1,8 +1,13 @@
 import { Module } from '@nestjs/common';
-import { XaiClient } from './xai.client.js';
+import { upstreamHttpModule } from '../../core/http/upstream-http.js';
+import { XaiClient, xaiHttpTarget } from './xai.client.js';
 
-/** Provides the xAI client; `AppConfig` and `HubMetrics` come from the app's global providers. */
+/**
+ * Provides the xAI client and its HttpService (@nestjs/axios, xAI's defaults);
+ * `AppConfig` and `HubMetrics` come from the app's global providers.
+ */
 @Module({
+  imports: [upstreamHttpModule('xai', xaiHttpTarget)],
   providers: [XaiClient],
   exports: [XaiClient],
 })
