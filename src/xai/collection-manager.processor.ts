@@ -1,11 +1,11 @@
 import { Process, Processor } from '../core/queue/processor.decorator.js';
 import { Step } from '../core/steps/step.decorator.js';
-import { DocumentTopics } from '../vmh/documents/document.jobs.js';
 import { CollectionManagerService } from './collection-manager.service.js';
 import {
   CollectionLock,
   CollectionQueue,
   CollectionTopics,
+  DocumentTopics,
   type CollectionEnsureEvent,
 } from './xai.jobs.js';
 

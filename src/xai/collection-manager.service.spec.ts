@@ -10,10 +10,10 @@ import { EspoCrmClient } from '../integrations/espocrm/espocrm.client.js';
 import type { EspoRecord } from '../integrations/espocrm/espocrm.types.js';
 import { XaiClient } from '../integrations/xai/xai.client.js';
 import type { XaiCollection } from '../integrations/xai/xai.types.js';
-import { DocumentTopics } from '../vmh/documents/document.jobs.js';
 import { CollectionAdoption } from './collection-adoption.service.js';
 import { CollectionManagerService, DOCUMENTS_LINK } from './collection-manager.service.js';
 import { COLLECTION_FIELD_DEFINITIONS, collectionDescription } from './collection.mapper.js';
+import { DocumentTopics } from './xai.jobs.js';
 
 const DEPS = {
   espo: EspoCrmClient,

@@ -8,9 +8,9 @@ import { EspoCrmClient } from '../integrations/espocrm/espocrm.client.js';
 import type { EspoRecord } from '../integrations/espocrm/espocrm.types.js';
 import { XaiClient } from '../integrations/xai/xai.client.js';
 import type { XaiCollection, XaiCollectionUpdate } from '../integrations/xai/xai.types.js';
-import { DocumentTopics } from '../vmh/documents/document.jobs.js';
 import { CollectionAdoption } from './collection-adoption.service.js';
 import { CollectionGenerationStore } from './collection-generation.store.js';
+import { DocumentTopics } from './xai.jobs.js';
 import {
   collectionInput,
   collectionName,

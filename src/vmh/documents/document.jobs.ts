@@ -1,15 +1,9 @@
 import { entityLock } from '../../core/queue/processor.decorator.js';
-import { defineTopic, type EntityEvent } from '../../core/queue/topic.js';
+import type { EntityEvent } from '../../core/queue/topic.js';
 
-/** The Bull queue of the document sync (as the dashboard shows it). */
-export const DocumentQueue = 'vmh-document';
-
-/** EspoCRM's CDokumente webhooks, one topic per action. */
-export const DocumentTopics = {
-  Create: defineTopic<EntityEvent>('vmh.document.create', { queue: DocumentQueue }),
-  Update: defineTopic<EntityEvent>('vmh.document.update', { queue: DocumentQueue }),
-  Delete: defineTopic<EntityEvent>('vmh.document.delete', { queue: DocumentQueue }),
-} as const;
+// The queue and its topics are defined beside the collection manager, which enqueues
+// document updates (xai/xai.jobs.ts says why); this module's files import them from here.
+export { DocumentQueue, DocumentTopics } from '../../xai/xai.jobs.js';
 
 export type DocumentAction = 'sync' | 'delete';
 
