@@ -144,6 +144,10 @@ export abstract class FakeServer {
 
   async listen(port = 0, host = '127.0.0.1'): Promise<string> {
     this.server = http.createServer((req, res) => void this.dispatch(req, res));
+    // Clients (fetch/undici, axios' agent) keep sockets alive for about 4-5 s; a server
+    // closing an idle socket at 5 s races a request being written on it (ECONNRESET on a
+    // large upload under load). close() destroys every socket, so a long timeout is harmless.
+    this.server.keepAliveTimeout = 65_000;
     this.server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
