@@ -168,6 +168,34 @@ describe('operations console', () => {
     }
   });
 
+  it('lists a step added as the README says, runs it under its lock and reports its final failure only', async () => {
+    const { functions } = (await (await hub.ops('/_console/functions')).json()) as {
+      functions: Array<{ function_id: string; trigger: unknown; flows: string[] }>;
+    };
+    expect(functions.find((f) => f.function_id === 'probe-entity-archive')).toMatchObject({
+      flows: ['probe-archive'],
+      trigger: { type: 'queue', topics: ['probe.archive.entity'] },
+    });
+    const invoke = (entityId: string) =>
+      hub.ops('/_console/invoke', {
+        method: 'POST',
+        body: JSON.stringify({ function_id: 'probe-entity-archive', data: { entityId } }),
+      });
+    probe.workMs = 5;
+    expect((await invoke('arch1')).status).toBe(202);
+    const archived = await waitFor(() => probe.archived.find((a) => a.entityId === 'arch1'), {
+      what: 'the archive run',
+    });
+    expect(archived.archived).toBe(true); // built by the @Process payload option
+
+    probe.failNext = 2; // both attempts fail: the hook runs once, after the last
+    expect((await invoke('arch2')).status).toBe(202);
+    await waitFor(() => probe.finalFailures.find((f) => f.entityId === 'arch2'), {
+      what: 'the final failure hook',
+    });
+    expect(probe.finalFailures).toEqual([{ entityId: 'arch2', error: 'probe archive failure' }]);
+  });
+
   it('lists queues with counts, and a failed job can be found, read, retried and then succeeds', async () => {
     probe.workMs = 5;
     probe.failNext = 2; // both attempts fail → the job lands in the failed set

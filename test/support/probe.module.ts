@@ -10,7 +10,12 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { AppConfig } from '../../src/config/app-config.js';
-import { Process, Processor, entityLock } from '../../src/core/queue/processor.decorator.js';
+import {
+  OnFinalFailure,
+  Process,
+  Processor,
+  entityLock,
+} from '../../src/core/queue/processor.decorator.js';
 import { registerTopicQueues } from '../../src/core/queue/queue-names.js';
 import { defineTopic, type EntityEvent } from '../../src/core/queue/topic.js';
 import { Step, cron, http } from '../../src/core/steps/step.decorator.js';
@@ -30,6 +35,12 @@ export const ProbeTopics = {
   /** A second job name on the same queue, as the domain modules have (create/update/delete). */
   Poke: defineTopic<EntityEvent>('probe.entity.poke', { queue: ProbeQueue }),
 };
+
+/** The step added the way the README's "Adding a step" says (console e2e), on its own queue. */
+export const ProbeArchiveQueue = 'probe-archive';
+export const ProbeArchiveTopics = {
+  Archive: defineTopic<EntityEvent>('probe.archive.entity', { queue: ProbeArchiveQueue }),
+};
 export const ProbeLock = entityLock('probe_sync', 'Probe');
 
 export interface ProbeRun {
@@ -43,12 +54,16 @@ export interface ProbeRun {
 
 export const probe = {
   runs: [] as ProbeRun[],
+  archived: [] as Array<EntityEvent & { archived: boolean }>,
+  finalFailures: [] as Array<{ entityId: string; error: string }>,
   ticks: [] as Array<{ tickTime: string; at: number }>,
   version: new Map<string, number>(),
   workMs: 50,
   failNext: 0,
   reset() {
     this.runs = [];
+    this.archived = [];
+    this.finalFailures = [];
     this.ticks = [];
     this.version.clear();
     this.workMs = 50;
@@ -81,6 +96,31 @@ export class ProbeProcessor {
       versionSeen,
       role: this.config.role,
     });
+  }
+}
+
+@Processor(ProbeArchiveQueue)
+export class ProbeArchiveProcessor {
+  @Step({
+    name: 'Probe Entity Archive',
+    description: 'test: a step added',
+    flows: ['probe-archive'],
+  })
+  @Process(ProbeArchiveTopics.Archive, {
+    lock: ProbeLock,
+    payload: (e) => ({ ...e, archived: true }),
+  })
+  async archive(e: EntityEvent & { archived: boolean }): Promise<void> {
+    if (probe.failNext > 0) {
+      probe.failNext -= 1;
+      throw Object.assign(new Error('probe archive failure'), { code: 'ECONNRESET' });
+    }
+    probe.archived.push(e);
+  }
+
+  @OnFinalFailure(ProbeArchiveTopics.Archive)
+  async recordFailure(e: EntityEvent, error: unknown): Promise<void> {
+    probe.finalFailures.push({ entityId: e.entityId, error: (error as Error).message });
   }
 }
 
@@ -117,8 +157,8 @@ export class ProbeController {
 }
 
 @Module({
-  imports: [registerTopicQueues(ProbeTopics.Touch, ProbeTopics.Poke)],
+  imports: [registerTopicQueues(ProbeTopics.Touch, ProbeTopics.Poke, ProbeArchiveTopics.Archive)],
   controllers: [ProbeController],
-  providers: [ProbeProcessor, ProbeCron],
+  providers: [ProbeProcessor, ProbeArchiveProcessor, ProbeCron],
 })
 export class ProbeModule {}
