@@ -58,9 +58,6 @@ function request(query: string, headers: Record<string, string> = {}, body?: unk
 
 /**
  * A body whose chunks and end come one at a time, as a large document does over a socket.
- * Not covered: a small body whose end arrives with its first bytes (one TCP packet). The
- * stream has then already emitted 'end' when `send` starts listening for it, so the
- * response is never ended (observed with a real socket; reported to the proxy's owner).
  */
 function arrivingLater(parts: Buffer[]): Readable {
   return Readable.from(
@@ -199,6 +196,28 @@ describe('AdvowareProxyService', () => {
         'Content-Disposition': 'attachment; filename="a.pdf"',
         'X-Content-Type-Options': 'nosniff',
       });
+    });
+
+    it('ends a short document whose end arrives with its first bytes (one TCP packet)', async () => {
+      // Observed over a real socket: 'end' was emitted before the writer listened for it,
+      // and the answer was never ended (the request hung, its keep-alive socket blocked).
+      const onePacket = new Readable({ read() {} });
+      onePacket.push(Buffer.from('abc'));
+      onePacket.push(null);
+      mocks.advoware.request.mockResolvedValue({
+        status: 200,
+        headers: { 'content-type': 'application/pdf' },
+        data: onePacket,
+      });
+
+      const outcome = await Promise.race([
+        call('GET', request('?endpoint=Akten/7/Dokument')).then(() => 'answered'),
+        new Promise((resolve) => setTimeout(() => resolve('hung'), 3000).unref()),
+      ]);
+
+      expect(outcome).toBe('answered');
+      expect(res.bytes.toString()).toBe('abc');
+      expect(res.writableFinished).toBe(true);
     });
 
     it('cuts a streamed document that passes PROXY_MAX_RESPONSE_BYTES: the short body is the signal', async () => {

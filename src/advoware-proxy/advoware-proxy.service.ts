@@ -314,10 +314,14 @@ function send(res: Response, answer: Answer): Promise<boolean> {
     });
     res.on('drain', () => stream.resume());
     res.on('close', () => finish(res.writableFinished));
-    stream.once('end', () => {
+    const end = () => {
       res.once('finish', () => finish(true));
       res.end();
-    });
+    };
+    // A short answer can end in the same packet as its first bytes: 'end' is then
+    // already emitted (a paused stream still ends once it holds nothing more).
+    if (stream.readableEnded) return end();
+    stream.once('end', end);
     stream.once('error', () => finish(false));
     stream.resume();
   });
