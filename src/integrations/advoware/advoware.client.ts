@@ -1,5 +1,5 @@
 import { HttpService } from '@nestjs/axios';
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../../config/app-config.js';
@@ -89,12 +89,12 @@ export class AdvowareClient {
   private readonly tokens: AdvowareTokenStore;
   private readonly paths: AdvowarePaths;
 
-  /** `http`: AdvowareModule's HttpService; absent when built without Nest (doctor, tests). */
+  /** `http`: AdvowareModule's HttpService (required by Nest); absent only without Nest (doctor, tests). */
   constructor(
     private readonly config: AppConfig,
     private readonly metrics: HubMetrics,
     @Inject(REDIS_CACHE) cache: Redis,
-    @Optional() http?: HttpService,
+    http?: HttpService,
   ) {
     const a = config.advoware;
     this.paths = a.paths ?? DEFAULT_ADVOWARE_PATHS;

@@ -1,5 +1,5 @@
 import { HttpService } from '@nestjs/axios';
-import { Injectable, Logger, Optional } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { AppConfig } from '../../config/app-config.js';
 import type { Readable } from 'node:stream';
@@ -86,11 +86,11 @@ export class EspoCrmClient {
   private readonly http: AxiosInstance;
   private readonly metadataCache = new Map<string, CachedMetadata>();
 
-  /** `http`: EspoCrmModule's HttpService; absent when built without Nest (doctor, tests). */
+  /** `http`: EspoCrmModule's HttpService (required by Nest); absent only without Nest (doctor, tests). */
   constructor(
     private readonly config: AppConfig,
     metrics: HubMetrics,
-    @Optional() http?: HttpService,
+    http?: HttpService,
   ) {
     this.http = upstreamAxios(http, espoCrmHttpTarget(config), {
       system: 'espocrm',

@@ -1,5 +1,5 @@
 import { HttpService } from '@nestjs/axios';
-import { Injectable, Logger, Optional } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { AxiosInstance } from 'axios';
 import { AppConfig } from '../../config/app-config.js';
 import {
@@ -58,8 +58,8 @@ export class XaiClient {
   private readonly managementHttp: AxiosInstance;
   private readonly retry: RetryOptions;
 
-  /** `http`: XaiModule's HttpService (the files host); absent when built without Nest. */
-  constructor(config: AppConfig, metrics: HubMetrics, @Optional() http?: HttpService) {
+  /** `http`: XaiModule's HttpService, files host (required by Nest); absent only without Nest. */
+  constructor(config: AppConfig, metrics: HubMetrics, http?: HttpService) {
     this.filesHttp = upstreamAxios(http, xaiHttpTarget(config), { system: 'xai', metrics });
     // Same defaults, the other host and the other key (replacing the files key).
     this.managementHttp = upstreamSibling(
