@@ -93,7 +93,7 @@ const jsonBody = ApiBody({
 @ApiTags('advoware-proxy')
 @ApiSecurity('proxy-key')
 @Controller('advoware')
-export class AdvowareProxyGetController {
+export class AdvowareProxyController {
   constructor(private readonly proxy: AdvowareProxyService) {}
 
   @Step({
@@ -112,13 +112,6 @@ export class AdvowareProxyGetController {
   get(@Req() req: Request, @Res() res: Response): Promise<void> {
     return this.proxy.handle('GET', req, res);
   }
-}
-
-@ApiTags('advoware-proxy')
-@ApiSecurity('proxy-key')
-@Controller('advoware')
-export class AdvowareProxyPostController {
-  constructor(private readonly proxy: AdvowareProxyService) {}
 
   @Step({
     name: 'Advoware Proxy POST',
@@ -137,13 +130,6 @@ export class AdvowareProxyPostController {
   post(@Req() req: Request, @Res() res: Response): Promise<void> {
     return this.proxy.handle('POST', req, res);
   }
-}
-
-@ApiTags('advoware-proxy')
-@ApiSecurity('proxy-key')
-@Controller('advoware')
-export class AdvowareProxyPutController {
-  constructor(private readonly proxy: AdvowareProxyService) {}
 
   @Step({
     name: 'Advoware Proxy PUT',
@@ -162,13 +148,6 @@ export class AdvowareProxyPutController {
   put(@Req() req: Request, @Res() res: Response): Promise<void> {
     return this.proxy.handle('PUT', req, res);
   }
-}
-
-@ApiTags('advoware-proxy')
-@ApiSecurity('proxy-key')
-@Controller('advoware')
-export class AdvowareProxyDeleteController {
-  constructor(private readonly proxy: AdvowareProxyService) {}
 
   @Step({
     name: 'Advoware Proxy DELETE',
