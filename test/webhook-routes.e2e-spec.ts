@@ -1,6 +1,6 @@
 import { STEP_CATALOG } from '../src/core/steps/step.decorator.js';
 import { signEspoWebhook, signEspoWebhookLegacy } from '../src/core/webhook/espo-signature.js';
-import { ESPO_WEBHOOK_ROUTES, webhookRouteName } from '../src/core/webhook/webhook-bindings.js';
+import { ESPO_WEBHOOK_ROUTES, webhookRouteName } from '../src/config/webhook-bindings.js';
 import { AppConfig } from '../src/config/app-config.js';
 import { ConfigValidationError } from '../src/config/env.schema.js';
 import { postJson, startHub, type RunningHub } from './support/hub.js';

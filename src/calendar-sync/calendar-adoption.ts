@@ -70,16 +70,7 @@ export function chooseCalendar(
   };
 }
 
-/** Why a configured id pattern is unusable, or undefined when it is fine. */
-export function idPatternProblem(source: string): string | undefined {
-  let re: RegExp;
-  try {
-    re = new RegExp(source);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return new RegExp(`${re.source}|`).exec('')!.length > 1 ? undefined : 'it has no group';
-}
+export { idPatternProblem } from '../config/calendar-adoption.rule.js';
 
 export function adoptSummaryFor(pattern: string, kuerzel: string): string {
   return pattern.replaceAll('{kuerzel}', kuerzel);

@@ -1,8 +1,5 @@
-import { parseWebhookBindings } from '../core/webhook/webhook-bindings.js';
-import {
-  type AdvowarePaths,
-  advowarePathsFromEnv,
-} from '../integrations/advoware/advoware.paths.js';
+import { parseWebhookBindings } from './webhook-bindings.js';
+import { type AdvowarePaths, advowarePathsFromEnv } from './advoware-paths.js';
 import { EnvironmentVariables, validateEnv } from './env.schema.js';
 
 export type AppRole = 'all' | 'api' | 'worker';

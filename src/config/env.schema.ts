@@ -15,12 +15,9 @@ import {
   ValidateIf,
   validateSync,
 } from 'class-validator';
-import { CalendarAdoptIdPatternRule } from '../calendar-sync/calendar-adoption.rule.js';
-import { EspoWebhookSecretsRule } from '../core/webhook/webhook-bindings.rule.js';
-import {
-  ADVOWARE_PARTY_PATH_PATTERN,
-  ADVOWARE_RESOURCE_PATH_PATTERN,
-} from '../integrations/advoware/advoware.paths.js';
+import { CalendarAdoptIdPatternRule } from './calendar-adoption.rule.js';
+import { EspoWebhookSecretsRule } from './webhook-bindings.rule.js';
+import { ADVOWARE_PARTY_PATH_PATTERN, ADVOWARE_RESOURCE_PATH_PATTERN } from './advoware-paths.js';
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);

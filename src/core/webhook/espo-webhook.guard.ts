@@ -9,7 +9,7 @@ import {
 import type { Request } from 'express';
 import { AppConfig } from '../../config/app-config.js';
 import { verifyEspoWebhook } from './espo-signature.js';
-import { webhookRouteName } from './webhook-bindings.js';
+import { webhookRouteName } from '../../config/webhook-bindings.js';
 
 /**
  * What was already logged (`<id> <form>`, `<id> unbound`): once per process is

@@ -6,7 +6,7 @@ import {
   verifyEspoSignature,
   verifyEspoWebhook,
 } from './espo-signature.js';
-import { parseWebhookBindings, webhookRouteName } from './webhook-bindings.js';
+import { parseWebhookBindings, webhookRouteName } from '../../config/webhook-bindings.js';
 
 describe('parseEspoWebhookBody', () => {
   it('takes the ids of an array of records, once each', () => {

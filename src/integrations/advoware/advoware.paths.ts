@@ -1,4 +1,23 @@
 import { ValidationError } from '../../core/errors/upstream.errors.js';
+import {
+  ADVOWARE_PATH_ENV,
+  ADVOWARE_PATH_PATTERN,
+  type AdvowarePathName,
+  type AdvowarePaths,
+} from '../../config/advoware-paths.js';
+
+// The table, its defaults and patterns are configuration (src/config/advoware-paths.ts);
+// re-exported so the client's callers find every path helper here.
+export {
+  ADVOWARE_PARTY_PATH_PATTERN,
+  ADVOWARE_PATH_ENV,
+  ADVOWARE_PATH_PATTERN,
+  ADVOWARE_RESOURCE_PATH_PATTERN,
+  type AdvowarePathName,
+  type AdvowarePaths,
+  DEFAULT_ADVOWARE_PATHS,
+  advowarePathsFromEnv,
+} from '../../config/advoware-paths.js';
 
 /**
  * Every Advoware resource the hub calls, in one table. A path is relative to the API
@@ -14,36 +33,6 @@ import { ValidationError } from '../../core/errors/upstream.errors.js';
  */
 export const ADVOWARE_API_BASE = '/api/v1/advonet';
 
-export interface AdvowarePaths {
-  beteiligte: string;
-  kommunikationen: string;
-  adressen: string;
-  bankverbindungen: string;
-  employees: string;
-  appointments: string;
-}
-
-export type AdvowarePathName = keyof AdvowarePaths;
-
-export const DEFAULT_ADVOWARE_PATHS: Readonly<AdvowarePaths> = Object.freeze({
-  beteiligte: 'Beteiligte',
-  kommunikationen: 'Beteiligte/{betNr}/Kommunikationen',
-  adressen: 'Beteiligte/{betNr}/Adressen',
-  bankverbindungen: 'Beteiligte/{betNr}/Bankverbindungen',
-  employees: 'employees',
-  appointments: 'appointments',
-});
-
-/** The environment variable that overrides each path. */
-export const ADVOWARE_PATH_ENV: Readonly<Record<AdvowarePathName, string>> = Object.freeze({
-  beteiligte: 'ADVOWARE_PATH_BETEILIGTE',
-  kommunikationen: 'ADVOWARE_PATH_KOMMUNIKATIONEN',
-  adressen: 'ADVOWARE_PATH_ADRESSEN',
-  bankverbindungen: 'ADVOWARE_PATH_BANKVERBINDUNGEN',
-  employees: 'ADVOWARE_PATH_EMPLOYEES',
-  appointments: 'ADVOWARE_PATH_APPOINTMENTS',
-});
-
 /** Paths that live below a party and need `{betNr}`. */
 export const PARTY_CHILD_PATHS: readonly AdvowarePathName[] = [
   'kommunikationen',
@@ -53,16 +42,6 @@ export const PARTY_CHILD_PATHS: readonly AdvowarePathName[] = [
 
 /** Page size of list reads that follow `limit`/`offset` (assumed to be accepted everywhere). */
 export const ADVOWARE_PAGE_SIZE = 500;
-
-/** A configured value is a relative path of plain segments, optionally rooted; no scheme, query or traversal. */
-export const ADVOWARE_PATH_PATTERN =
-  /^\/?(?:[A-Za-z0-9_.~-]+|\{betNr\})(?:\/(?:[A-Za-z0-9_.~-]+|\{betNr\}))*$/;
-
-const PATTERN_BODY = ADVOWARE_PATH_PATTERN.source.slice(1, -1);
-/** A path below a party: must name `{betNr}` (env validation). */
-export const ADVOWARE_PARTY_PATH_PATTERN = new RegExp(`^(?=.*\\{betNr\\})${PATTERN_BODY}$`);
-/** A top-level resource: no `{betNr}` (env validation). */
-export const ADVOWARE_RESOURCE_PATH_PATTERN = new RegExp(`^(?!.*\\{betNr\\})${PATTERN_BODY}$`);
 
 /** Checks a configured path; the message names the variable. */
 export function advowarePathProblem(name: AdvowarePathName, value: string): string | undefined {
@@ -130,16 +109,4 @@ export function readableAdvowarePaths(
       probes.push({ name, path: advowarePath(paths, name, { betNr }), query: {} });
   }
   return probes;
-}
-
-/** Paths from the environment (unset or empty = default). */
-export function advowarePathsFromEnv(
-  env: Partial<Record<string, string | undefined>>,
-): AdvowarePaths {
-  const out = { ...DEFAULT_ADVOWARE_PATHS };
-  for (const name of Object.keys(ADVOWARE_PATH_ENV) as AdvowarePathName[]) {
-    const value = env[ADVOWARE_PATH_ENV[name]]?.trim();
-    if (value) out[name] = value.replace(/\/+$/, '');
-  }
-  return out;
 }
