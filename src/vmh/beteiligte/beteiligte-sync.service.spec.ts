@@ -12,6 +12,7 @@ import { EspoCrmClient } from '../../integrations/espocrm/espocrm.client.js';
 import { espoDateTime } from '../../integrations/espocrm/espocrm-datetime.js';
 import type { CBeteiligte } from '../../integrations/espocrm/espocrm.types.js';
 import { AdressenSyncService } from './adressen-sync.service.js';
+import { BeteiligteCreateService } from './beteiligte-create.service.js';
 import { BeteiligteSyncService, ENTITY } from './beteiligte-sync.service.js';
 import { toAdvoware } from './beteiligte.mapper.js';
 import { BeteiligteCreateJournal } from './create-journal.js';
@@ -23,6 +24,7 @@ const DEPS = {
   kommunikation: KommunikationSyncService,
   adressen: AdressenSyncService,
   journal: BeteiligteCreateJournal,
+  create: BeteiligteCreateService,
 };
 
 const MINUTE = 60_000;
@@ -257,29 +259,26 @@ describe('BeteiligteSyncService', () => {
   });
 
   describe('create', () => {
-    const unsynced = (over: Partial<CBeteiligte> = {}) =>
+    const unsynced = () =>
       syncedEspo({
         betnr: null,
         advowareRowId: null,
         advowareLastSync: null,
         kommunikationHash: null,
         syncStatus: 'pending_sync',
-        ...over,
       });
 
-    it('journals before the POST, then stores the new betnr and rowId', async () => {
-      given(unsynced(), 'gone');
-      mocks.advoware.createBeteiligte.mockResolvedValue(
+    it('hands a record without betnr to the create service and stores the party it returns', async () => {
+      const espo = unsynced();
+      given(espo, 'gone');
+      mocks.create.createOrAdopt.mockResolvedValue(
         advowareParty({ betNr: 2001, rowId: 'new-row' }),
       );
 
       await sut.sync('espo-1');
 
-      expect(mocks.journal.beforeCreate).toHaveBeenCalledWith('espo-1', 'Muster', 'Anna');
-      expect(mocks.journal.beforeCreate.mock.invocationCallOrder[0]).toBeLessThan(
-        mocks.advoware.createBeteiligte.mock.invocationCallOrder[0],
-      );
-      expect(mocks.journal.created).toHaveBeenCalledWith('espo-1', 2001);
+      expect(mocks.create.createOrAdopt).toHaveBeenCalledWith(espo);
+      expect(mocks.advoware.updateBeteiligte).not.toHaveBeenCalled();
       expect(lastEspoWrite()).toMatchObject({
         betnr: 2001,
         advowareRowId: 'new-row',
@@ -287,188 +286,14 @@ describe('BeteiligteSyncService', () => {
       });
     });
 
-    it('adopts the party an earlier attempt made (found by externeId) instead of creating another', async () => {
-      given(unsynced(), 'gone');
-      mocks.advoware.findBeteiligteByEspoId.mockResolvedValue(
-        advowareParty({ betNr: 2001, rowId: 'earlier', externeId: 'espo-1' }),
-      );
-
-      await sut.sync('espo-1');
-
-      expect(mocks.advoware.createBeteiligte).not.toHaveBeenCalled();
-      // Same master data: no PUT either.
-      expect(mocks.advoware.updateBeteiligte).not.toHaveBeenCalled();
-      expect(mocks.journal.created).toHaveBeenCalledWith('espo-1', 2001);
-      expect(lastEspoWrite()).toMatchObject({ betnr: 2001, advowareRowId: 'earlier' });
-    });
-
-    it('PUTs EspoCRM data onto an adopted party whose master data differs', async () => {
-      const espo = unsynced({ lastName: 'Neumann' });
-      given(espo, 'gone');
-      mocks.advoware.findBeteiligteByEspoId.mockResolvedValue(advowareParty({ betNr: 2001 }));
-      mocks.advoware.updateBeteiligte.mockResolvedValue(
-        advowareParty({ betNr: 2001, name: 'Neumann', rowId: 'put-row' }),
-      );
-
-      await sut.sync('espo-1');
-
-      expect(mocks.advoware.updateBeteiligte).toHaveBeenCalledWith(2001, toAdvoware(espo));
-      expect(mocks.advoware.createBeteiligte).not.toHaveBeenCalled();
-      expect(lastEspoWrite()).toMatchObject({ betnr: 2001, advowareRowId: 'put-row' });
-    });
-
-    it('adopts through the create journal when Advoware does not keep externeId', async () => {
-      given(unsynced(), advowareParty({ betNr: 2002, rowId: 'journal-row' }));
-      mocks.journal.get.mockResolvedValue({
-        startedAt: Date.now() - MINUTE,
-        names: ['Muster'],
-        vorname: 'Anna',
-        betNr: 2002,
-      });
-
-      await sut.sync('espo-1');
-
-      expect(mocks.advoware.getBeteiligte).toHaveBeenCalledWith(2002);
-      expect(mocks.advoware.createBeteiligte).not.toHaveBeenCalled();
-      expect(lastEspoWrite()).toMatchObject({ betnr: 2002, advowareRowId: 'journal-row' });
-    });
-
-    it('adopts the newest namesake made after the journal entry that no other record holds', async () => {
-      given(unsynced(), 'gone');
-      mocks.journal.get.mockResolvedValue({
-        startedAt: Date.now() - MINUTE,
-        names: ['Muster'],
-        vorname: 'Anna',
-      });
-      mocks.advoware.findBeteiligteByName.mockResolvedValue([
-        advowareParty({ betNr: 500, geaendertAm: advAgo(365 * 24 * 60 * MINUTE) }),
-        advowareParty({ betNr: 2003, rowId: 'namesake', geaendertAm: advAgo(30_000) }),
-      ]);
-      mocks.espocrm.list.mockResolvedValue({ total: 0, list: [] });
-
-      await sut.sync('espo-1');
-
-      expect(mocks.advoware.createBeteiligte).not.toHaveBeenCalled();
-      expect(lastEspoWrite()).toMatchObject({ betnr: 2003 });
-    });
-
-    it('does not adopt a namesake another EspoCRM record holds: creates a new party', async () => {
-      given(unsynced(), 'gone');
-      mocks.journal.get.mockResolvedValue({
-        startedAt: Date.now() - MINUTE,
-        names: ['Muster'],
-        vorname: 'Anna',
-      });
-      mocks.advoware.findBeteiligteByName.mockResolvedValue([
-        advowareParty({ betNr: 2003, geaendertAm: advAgo(30_000) }),
-      ]);
-      mocks.espocrm.list.mockResolvedValue({ total: 1, list: [{ id: 'espo-other' }] });
-      mocks.advoware.createBeteiligte.mockResolvedValue(advowareParty({ betNr: 2004 }));
-
-      await sut.sync('espo-1');
-
-      expect(mocks.advoware.createBeteiligte).toHaveBeenCalledTimes(1);
-      expect(lastEspoWrite()).toMatchObject({ betnr: 2004 });
-    });
-
-    it('forgets the journal entry when Advoware refuses the POST (nothing was made), and fails the run', async () => {
+    it('fails the run without an EspoCRM write when the create fails', async () => {
       given(unsynced(), 'gone');
       const refused = upstreamErrorForStatus('advoware', 400, { reason: 'name required' });
-      mocks.advoware.createBeteiligte.mockRejectedValue(refused);
+      mocks.create.createOrAdopt.mockRejectedValue(refused);
 
       await expect(sut.sync('espo-1')).rejects.toBe(refused);
-      expect(mocks.journal.forget).toHaveBeenCalledWith('espo-1');
+      expect(mocks.kommunikation.sync).not.toHaveBeenCalled();
       expect(mocks.espocrm.update).not.toHaveBeenCalled();
-    });
-
-    it('keeps the journal entry when the POST answer is lost (the party may exist)', async () => {
-      given(unsynced(), 'gone');
-      mocks.advoware.createBeteiligte.mockRejectedValue(
-        new TransientUpstreamError('advoware', 'timeout'),
-      );
-
-      await expect(sut.sync('espo-1')).rejects.toBeInstanceOf(TransientUpstreamError);
-      expect(mocks.journal.forget).not.toHaveBeenCalled();
-    });
-  });
-
-  describe('validation failure', () => {
-    it('a refused run is failed at once: no retry time, the count kept, only a user change runs it again', async () => {
-      mocks.espocrm.get.mockResolvedValue(syncedEspo({ syncRetryCount: 2 }));
-
-      await sut.recordFailure(
-        'espo-1',
-        upstreamErrorForStatus('advoware', 422, { reason: 'geburtsdatum invalid' }),
-      );
-
-      expect(lastEspoWrite()).toMatchObject({
-        syncStatus: 'failed',
-        syncRetryCount: 2,
-        syncNextRetry: null,
-        syncErrorMessage: expect.stringMatching(/^validation: /) as unknown,
-      });
-    });
-
-    it('a transient failure is scheduled for a retry and counted', async () => {
-      mocks.espocrm.get.mockResolvedValue(syncedEspo({ syncRetryCount: 2 }));
-
-      await sut.recordFailure('espo-1', new TransientUpstreamError('advoware', 'advoware 503'));
-
-      expect(lastEspoWrite()).toMatchObject({ syncStatus: 'failed', syncRetryCount: 3 });
-      expect(lastEspoWrite().syncNextRetry).toEqual(expect.any(String));
-    });
-
-    it('a party failed for validation is not synced again by the cron', async () => {
-      given(
-        syncedEspo({
-          syncStatus: 'failed',
-          syncNextRetry: null,
-          syncErrorMessage: 'validation: x',
-        }),
-        advowareParty(),
-      );
-
-      await sut.sync('espo-1');
-      expect(mocks.advoware.getBeteiligte).not.toHaveBeenCalled();
-
-      await sut.sync('espo-1', true);
-      expect(mocks.advoware.getBeteiligte).toHaveBeenCalledTimes(1);
-    });
-  });
-
-  describe('delete webhook', () => {
-    it('is dropped while EspoCRM still has the record', async () => {
-      mocks.espocrm.get.mockResolvedValue(syncedEspo());
-
-      await sut.run({ entityId: 'espo-1', action: 'delete', traceId: 't-1' });
-
-      expect(mocks.espocrm.createNotification).not.toHaveBeenCalled();
-      expect(mocks.espocrm.createTask).not.toHaveBeenCalled();
-    });
-
-    it('for a record EspoCRM confirms gone asks a person about the Advoware party from the journal', async () => {
-      mocks.espocrm.get.mockRejectedValue(
-        new UpstreamNotFoundError('espocrm', 'espocrm answered 404', { status: 404 }),
-      );
-      mocks.journal.get.mockResolvedValue({ startedAt: 0, names: ['Muster'], betNr: 3001 });
-
-      await sut.handleDelete('espo-1');
-
-      expect(mocks.advoware.findBeteiligteByEspoId).not.toHaveBeenCalled();
-      expect(mocks.espocrm.createTask).toHaveBeenCalledWith(
-        expect.objectContaining({ name: expect.stringContaining('3001') as unknown }),
-      );
-    });
-
-    it('does nothing when no Advoware party belongs to the deleted record', async () => {
-      mocks.espocrm.get.mockRejectedValue(
-        new UpstreamNotFoundError('espocrm', 'espocrm answered 404', { status: 404 }),
-      );
-
-      await sut.handleDelete('espo-1');
-
-      expect(mocks.espocrm.createTask).not.toHaveBeenCalled();
-      expect(mocks.espocrm.createNotification).not.toHaveBeenCalled();
     });
   });
 

@@ -1,9 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
-import {
-  PermanentUpstreamError,
-  UpstreamNotFoundError,
-} from '../../core/errors/upstream.errors.js';
+import { UpstreamNotFoundError } from '../../core/errors/upstream.errors.js';
 import type { EntityEvent } from '../../core/queue/topic.js';
 import { AdvowareClient } from '../../integrations/advoware/advoware.client.js';
 import type { AdvowareBeteiligte } from '../../integrations/advoware/advoware.types.js';
@@ -14,13 +11,19 @@ import type {
   CBeteiligte,
 } from '../../integrations/espocrm/espocrm.types.js';
 import { AdressenSyncService } from './adressen-sync.service.js';
-import { BeteiligteCreateJournal, adoptionCandidate } from './create-journal.js';
+import {
+  BeteiligteCreateService,
+  putToAdvoware,
+  readBeteiligte,
+} from './beteiligte-create.service.js';
+import { BeteiligteCreateJournal } from './create-journal.js';
 import { decideBeteiligteSync } from './beteiligte.decision.js';
-import { masterDataDiff, toAdvoware, toEspoPatch } from './beteiligte.mapper.js';
+import { ENTITY, toEspoPatch } from './beteiligte.mapper.js';
 import { KommunikationSyncService } from './kommunikation-sync.service.js';
 import { failureFields, isValidationFailure, waitsForRetry } from './sync-status.js';
 
-export const ENTITY = 'CBeteiligte';
+// The entity name lives beside the mapper (the create service needs it too); importers keep it here.
+export { ENTITY } from './beteiligte.mapper.js';
 
 /** How long after `advowareLastSync` a `modifiedAt` may still be the hub's own write-back. */
 const OWN_WRITE_TOLERANCE_MS = 5_000;
@@ -82,6 +85,7 @@ export class BeteiligteSyncService {
     private readonly adressen: AdressenSyncService,
     private readonly config: AppConfig,
     private readonly journal: BeteiligteCreateJournal,
+    private readonly create: BeteiligteCreateService,
   ) {}
 
   run(job: BeteiligteJob): Promise<void> {
@@ -109,7 +113,7 @@ export class BeteiligteSyncService {
       return;
     }
 
-    const current = hasBetnr(espo) ? await this.loadAdvoware(espo.betnr) : null;
+    const current = hasBetnr(espo) ? await readBeteiligte(this.advoware, espo.betnr) : null;
     const decision = decideBeteiligteSync({ espo, advoware: current });
     const espoChangedSinceSync = this.espoChangedSinceSync(espo);
 
@@ -133,13 +137,13 @@ export class BeteiligteSyncService {
         );
         return;
       case 'create':
-        advoware = await this.createOrAdopt(espo);
+        advoware = await this.create.createOrAdopt(espo);
         break;
       case 'espocrm_newer':
-        advoware = await this.putToAdvoware(espo, espo.betnr as number);
+        advoware = await putToAdvoware(this.advoware, espo, espo.betnr as number);
         break;
       case 'conflict':
-        advoware = await this.putToAdvoware(espo, espo.betnr as number);
+        advoware = await putToAdvoware(this.advoware, espo, espo.betnr as number);
         status = 'conflict';
         await this.notify(
           espo,
@@ -250,71 +254,6 @@ export class BeteiligteSyncService {
   }
 
   /**
-   * A create whose answer was lost may have stored the party. Looked for first by the
-   * EspoCRM id in `externeId`; when Advoware does not keep that field, through the
-   * create journal (written before every POST): the party it names, or the newest
-   * namesake made after it that no other EspoCRM record holds.
-   */
-  private async createOrAdopt(espo: CBeteiligte): Promise<AdvowareBeteiligte> {
-    const existing =
-      (await this.advoware.findBeteiligteByEspoId(espo.id)) ?? (await this.fromJournal(espo));
-    if (existing) {
-      this.logger.log(
-        `CBeteiligte/${espo.id} create: adopting Advoware betnr ${existing.betNr} made by an earlier attempt`,
-      );
-      await this.journal.created(espo.id, existing.betNr);
-      return masterDataDiff(espo, existing).length > 0
-        ? this.putToAdvoware(espo, existing.betNr)
-        : existing;
-    }
-    const body = toAdvoware(espo);
-    await this.journal.beforeCreate(espo.id, String(body.name ?? ''), body.vorname);
-    let created: AdvowareBeteiligte;
-    try {
-      created = await this.advoware.createBeteiligte(body);
-    } catch (err) {
-      // An answered refusal (4xx) made nothing; a lost answer (5xx, timeout) may have.
-      if (err instanceof PermanentUpstreamError && (err.status ?? 0) >= 400)
-        await this.journal.forget(espo.id);
-      throw err;
-    }
-    await this.journal.created(espo.id, created.betNr);
-    return created;
-  }
-
-  private async fromJournal(espo: CBeteiligte): Promise<AdvowareBeteiligte | undefined> {
-    const entry = await this.journal.get(espo.id);
-    if (!entry) return undefined;
-    if (entry.betNr !== undefined) {
-      const known = await this.loadAdvoware(entry.betNr);
-      if (known) return known;
-    }
-    const namesakes = (
-      await Promise.all(entry.names.map((n) => this.advoware.findBeteiligteByName(n)))
-    ).flat();
-    const candidate = adoptionCandidate(entry, espo.id, namesakes);
-    if (!candidate) return undefined;
-    const holders = await this.espocrm.list<CBeteiligte>(ENTITY, {
-      where: [{ type: 'equals', attribute: 'betnr', value: candidate.betNr }],
-      select: ['id'],
-      maxSize: 5,
-    });
-    if (holders.list.some((h) => h.id !== espo.id)) {
-      this.logger.warn(
-        `CBeteiligte/${espo.id} create: namesake betnr ${candidate.betNr} belongs to another EspoCRM record; not adopted`,
-      );
-      return undefined;
-    }
-    return candidate;
-  }
-
-  private async putToAdvoware(espo: CBeteiligte, betnr: number): Promise<AdvowareBeteiligte> {
-    const answer = await this.advoware.updateBeteiligte(betnr, toAdvoware(espo));
-    // The stored rowId must be the one our write produced, or the echo looks like an Advoware change.
-    return answer?.rowId ? answer : this.advoware.getBeteiligte(betnr);
-  }
-
-  /**
    * For the Kommunikation diff only: did a person edit EspoCRM since the last sync?
    * EspoCRM's `dirty` says so; the timestamp allows for the hub's own write-back, whose
    * `modifiedAt` (server clock, whole seconds) can lie a moment after `advowareLastSync`.
@@ -358,15 +297,6 @@ export class BeteiligteSyncService {
       return await this.espocrm.get<CBeteiligte>(ENTITY, id);
     } catch (err) {
       if (err instanceof UpstreamNotFoundError) return undefined;
-      throw err;
-    }
-  }
-
-  private async loadAdvoware(betnr: number): Promise<AdvowareBeteiligte | null> {
-    try {
-      return await this.advoware.getBeteiligte(betnr);
-    } catch (err) {
-      if (err instanceof UpstreamNotFoundError) return null;
       throw err;
     }
   }

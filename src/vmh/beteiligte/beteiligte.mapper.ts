@@ -9,6 +9,9 @@ import type { CBeteiligte } from '../../integrations/espocrm/espocrm.types.js';
  * only; Kommunikation and Adressen have their own mappers). A person is split into
  * `vorname`/`name`, a company keeps its display name in `name`.
  */
+/** The EspoCRM entity of a party. */
+export const ENTITY = 'CBeteiligte';
+
 export const NATURAL_PERSON = 'Natürliche Person';
 
 /** The master data both sides share, normalised so that equal data compares equal. */

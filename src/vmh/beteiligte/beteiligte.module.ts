@@ -3,6 +3,7 @@ import { registerTopicQueues } from '../../core/queue/queue-names.js';
 import { AdvowareModule } from '../../integrations/advoware/advoware.module.js';
 import { EspoCrmModule } from '../../integrations/espocrm/espocrm.module.js';
 import { AdressenSyncService } from './adressen-sync.service.js';
+import { BeteiligteCreateService } from './beteiligte-create.service.js';
 import { BeteiligteTopics } from './beteiligte.jobs.js';
 import { BeteiligteSyncCron } from './beteiligte-sync.cron.js';
 import { BeteiligteSyncProcessor } from './beteiligte-sync.processor.js';
@@ -22,6 +23,7 @@ import { KommunikationSyncService } from './kommunikation-sync.service.js';
     BeteiligteSyncProcessor,
     BeteiligteSyncCron,
     BeteiligteSyncService,
+    BeteiligteCreateService,
     BeteiligteCreateJournal,
     KommunikationSyncService,
     AdressenSyncService,
