@@ -1,52 +1,17 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { Request, Response } from 'express';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { FakeResponse } from '../../test/support/fake-response.js';
 import { newTestService, type Mocks } from '../../test/support/new-test-service.js';
 import { TEST_SECRETS, testConfig } from '../../test/support/test-env.js';
 import { keyId } from '../core/auth/api-key.js';
-import {
-  TransientUpstreamError,
-  UpstreamNotFoundError,
-  upstreamErrorForStatus,
-} from '../core/errors/upstream.errors.js';
-import {
-  AdvowareAuthenticationError,
-  AdvowareClient,
-} from '../integrations/advoware/advoware.client.js';
+import { AdvowareClient } from '../integrations/advoware/advoware.client.js';
 import { AdvowareProxyService } from './advoware-proxy.service.js';
 import { ProxyRateLimiter } from './proxy-rate-limiter.js';
 
 const DEPS = { advoware: AdvowareClient, limiter: ProxyRateLimiter };
 const KEY = TEST_SECRETS.PROXY_API_KEYS.split(',')[0];
 const LIMIT = 4096;
-
-/** Enough of express's Response for the service: status, headers, json, and a real writable body. */
-class FakeResponse extends Writable {
-  statusCode = 0;
-  headers: Record<string, string> = {};
-  body?: unknown;
-  chunks: Buffer[] = [];
-
-  status(code: number): this {
-    this.statusCode = code;
-    return this;
-  }
-  setHeader(name: string, value: string): this {
-    this.headers[name] = value;
-    return this;
-  }
-  json(body: unknown): this {
-    this.body = body;
-    return this;
-  }
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.chunks.push(chunk);
-    done();
-  }
-  get bytes(): Buffer {
-    return Buffer.concat(this.chunks);
-  }
-}
 
 function request(query: string, headers: Record<string, string> = {}, body?: unknown): Request {
   return {
@@ -255,100 +220,6 @@ describe('AdvowareProxyService', () => {
       await call('GET', request('?endpoint=Akten'));
 
       expect(res.statusCode).toBe(502);
-    });
-  });
-
-  describe('Advoware errors', () => {
-    it('passes an Advoware 4xx on with its status and body', async () => {
-      mocks.advoware.request.mockRejectedValue(
-        new UpstreamNotFoundError('advoware', 'advoware answered 404', {
-          status: 404,
-          body: { message: 'Akte nicht gefunden' },
-        }),
-      );
-
-      await call('GET', request('?endpoint=Akten/99'));
-
-      expect(res.statusCode).toBe(404);
-      expect(res.body).toEqual({
-        error: 'advoware answered 404',
-        details: { message: 'Akte nicht gefunden' },
-      });
-    });
-
-    it('passes Advoware’s 429 on with its Retry-After in seconds', async () => {
-      mocks.advoware.request.mockRejectedValue(
-        upstreamErrorForStatus('advoware', 429, { retryAfterMs: 2500 }),
-      );
-
-      await call('GET', request('?endpoint=Akten'));
-
-      expect(res.statusCode).toBe(429);
-      expect(res.headers['Retry-After']).toBe('3');
-    });
-
-    it('never passes on a redirect: 502', async () => {
-      mocks.advoware.request.mockRejectedValue(
-        upstreamErrorForStatus('advoware', 302, { reason: 'moved' }),
-      );
-
-      await call('GET', request('?endpoint=Akten'));
-
-      expect(res.statusCode).toBe(502);
-      expect(res.headers.Location).toBeUndefined();
-    });
-
-    it('answers 502 when Advoware refuses the hub’s credentials, without the gateway’s body', async () => {
-      mocks.advoware.request.mockRejectedValue(
-        new AdvowareAuthenticationError('advoware', 'token refused', {
-          status: 401,
-          body: { secret: 'gateway detail' },
-        }),
-      );
-
-      await call('GET', request('?endpoint=Akten'));
-
-      expect(res.statusCode).toBe(502);
-      expect(JSON.stringify(res.body)).not.toContain('gateway detail');
-    });
-
-    it('answers 503 with Retry-After 30 when the token endpoint itself fails', async () => {
-      mocks.advoware.request.mockRejectedValue(
-        new TransientUpstreamError('advoware', 'advoware answered 503', {
-          status: 503,
-          path: config.advoware.authUrl,
-        }),
-      );
-
-      await call('GET', request('?endpoint=Akten'));
-
-      expect(res.statusCode).toBe(503);
-      expect(res.headers['Retry-After']).toBe('30');
-    });
-
-    it('answers 504 on a timeout and 502 when Advoware is unreachable', async () => {
-      mocks.advoware.request.mockRejectedValue(
-        new TransientUpstreamError('advoware', 'timeout', { reason: 'timeout' }),
-      );
-      await call('GET', request('?endpoint=Akten'));
-      expect(res.statusCode).toBe(504);
-
-      res = new FakeResponse();
-      mocks.advoware.request.mockRejectedValue(
-        new TransientUpstreamError('advoware', 'connect ECONNREFUSED'),
-      );
-      await call('GET', request('?endpoint=Akten'));
-      expect(res.statusCode).toBe(502);
-      expect(res.body).toMatchObject({ error: 'Advoware unreachable' });
-    });
-
-    it('answers 500 to an error that is not an upstream one', async () => {
-      mocks.advoware.request.mockRejectedValue(new TypeError('bug'));
-
-      await call('GET', request('?endpoint=Akten'));
-
-      expect(res.statusCode).toBe(500);
-      expect(res.body).toEqual({ error: 'Internal proxy error', details: null });
     });
   });
 });
