@@ -43,9 +43,10 @@ export class BeteiligteSyncProcessor {
     return this.sync.run(job);
   }
 
-  @OnFinalFailure()
+  // A delete's failure is not recorded: the record is gone from EspoCRM (or the
+  // delete was dropped because it is not), so there is nothing to write it on.
+  @OnFinalFailure(BeteiligteTopics.Create, BeteiligteTopics.Update)
   async recordFailure(event: EntityEvent, err: unknown): Promise<void> {
-    if ((event as Partial<BeteiligteJob>).action === 'delete') return;
     try {
       await this.sync.recordFailure(event.entityId, err);
     } catch (recordErr) {
