@@ -1,47 +1,23 @@
 import { HttpService } from '@nestjs/axios';
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { AxiosInstance, AxiosResponse } from 'axios';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../../config/app-config.js';
-import {
-  UpstreamError,
-  UpstreamNotFoundError,
-  UpstreamUnauthorizedError,
-  ValidationError,
-  upstreamErrorForStatus,
-} from '../../core/errors/upstream.errors.js';
-import {
-  type UpstreamTarget,
-  upstreamAxios,
-  upstreamSibling,
-} from '../../core/http/upstream-http.js';
-import { withRetry } from '../../core/http/with-retry.js';
+import { UpstreamNotFoundError } from '../../core/errors/upstream.errors.js';
 import { HubMetrics } from '../../core/metrics/hub-metrics.js';
 import { REDIS_CACHE } from '../../core/redis/redis.module.js';
 import {
-  type AdvowareTokenAnswer,
-  newTokenRequest,
-  tokenExpiresAt,
-} from './advoware-token.signing.js';
-import { AdvowareTokenStore } from './advoware-token.store.js';
-import type { AdvowareRecordKind } from './advoware.fields.js';
-import {
-  ADVOWARE_PAGE_SIZE,
-  type AdvowarePathName,
-  type AdvowarePaths,
-  DEFAULT_ADVOWARE_PATHS,
-  advowarePath,
-} from './advoware.paths.js';
-import {
   canonicalRecord,
+  isRecord,
   readBeteiligte,
   readList,
   readMitarbeiter,
   readPage,
   readRecord,
   readTermin,
+  tolerant,
   usableNumber,
 } from './advoware.reader.js';
+import { AdvowareTransport } from './advoware.transport.js';
 import type {
   AdvowareAdresse,
   AdvowareAdresseInput,
@@ -51,111 +27,31 @@ import type {
   AdvowareBeteiligteInput,
   AdvowareKommunikation,
   AdvowareKommunikationInput,
-  AdvowareMethod,
   AdvowareMitarbeiter,
-  AdvowareRequestOptions,
-  AdvowareResponse,
   AdvowareTermin,
   AdvowareTerminInput,
   AdvowareTerminQuery,
 } from './advoware.types.js';
 
-/** Guards a list walk against a server whose paging never ends. */
-const MAX_PAGES = 200;
+export { AdvowareAuthenticationError } from './advoware.errors.js';
+export { advowareHttpTarget } from './advoware.transport.js';
 
 /**
- * The security gateway refused the hub's own credentials: a configuration problem
- * of the hub, not of the caller (the proxy answers 502 for it, not 401).
- */
-export class AdvowareAuthenticationError extends UpstreamUnauthorizedError {}
-/** Used when the gateway names no expiry: the documented lifetime is about 55 minutes. */
-const DEFAULT_LIFETIME_MS = 55 * 60 * 1000;
-
-/** The defaults of every Advoware call (AdvowareModule's HttpModule); auth is per call. */
-export function advowareHttpTarget(config: AppConfig): UpstreamTarget {
-  return { baseURL: config.advoware.baseUrl, timeoutMs: config.advoware.timeoutMs };
-}
-
-/**
- * The hub's only door to Advoware: HMAC-512 token from the security gateway,
- * shared through Redis, refreshed once on a 401; typed helpers for the resources
- * the sync uses and a generic `request` for the proxy.
+ * The hub's only door to Advoware: typed helpers for the resources the sync uses, on
+ * top of AdvowareTransport (advoware.transport.ts: the token from the security gateway,
+ * shared through Redis and refreshed once on a 401, and the generic `request` the
+ * proxy uses, `path`, `cacheDegraded`).
  */
 @Injectable()
-export class AdvowareClient {
-  private readonly logger = new Logger(AdvowareClient.name);
-  private readonly http: AxiosInstance;
-  private readonly gateway: AxiosInstance;
-  private readonly tokens: AdvowareTokenStore;
-  private readonly paths: AdvowarePaths;
-
+export class AdvowareClient extends AdvowareTransport {
   /** `http`: AdvowareModule's HttpService (required by Nest); absent only without Nest (doctor, tests). */
   constructor(
-    private readonly config: AppConfig,
-    private readonly metrics: HubMetrics,
+    config: AppConfig,
+    metrics: HubMetrics,
     @Inject(REDIS_CACHE) cache: Redis,
     http?: HttpService,
   ) {
-    const a = config.advoware;
-    this.paths = a.paths ?? DEFAULT_ADVOWARE_PATHS;
-    this.http = upstreamAxios(http, advowareHttpTarget(config), {
-      system: 'advoware',
-      metrics,
-      reasonOf: (res) => advowareReason(res.data),
-    });
-    // The token POST goes to ADVOWARE_AUTH_URL (absolute), with its own metric label.
-    this.gateway = upstreamSibling(
-      this.http,
-      { baseURL: '' },
-      {
-        system: 'advoware',
-        metrics,
-        routeOf: () => 'Token',
-        reasonOf: (res) => advowareReason(res.data),
-        // Authentication, not a write: shadow mode (src/core/shadow) lets it through.
-        shadowExempt: true,
-      },
-    );
-    this.tokens = new AdvowareTokenStore({
-      redis: cache,
-      // The queue prefix separates deployments (and test runs) sharing one Redis; instances of one deployment share it.
-      key: `${config.queue.prefix}:advoware:token`,
-      marginMs: a.tokenRefreshMarginSeconds * 1000,
-      lockTtlMs: a.timeoutMs + 5000,
-      fetch: () => this.fetchToken(),
-      onRefresh: (reason) => metrics.tokenRefreshes.inc({ reason }),
-      logger: this.logger,
-    });
-  }
-
-  /** True while the shared Redis token cache is unreachable and a process-local token is used (readiness). */
-  cacheDegraded(): boolean {
-    return this.tokens.degraded();
-  }
-
-  /**
-   * Any call below the API base (`path` relative to ADVOWARE_API_BASE_URL). Non-2xx
-   * answers throw the hub's upstream errors carrying `status`, `reason` and `body`.
-   * GET/PUT/DELETE are retried in-call on transient errors; POST never is, since a
-   * lost answer may mean the record exists.
-   */
-  async request<T = unknown>(
-    method: AdvowareMethod,
-    path: string,
-    opts: AdvowareRequestOptions = {},
-  ): Promise<AdvowareResponse<T>> {
-    assertRelativePath(path);
-    const send = () => this.authorized<T>(method, path, opts);
-    if (method === 'POST') return send();
-    return withRetry(send, {
-      attempts: opts.attempts ?? 3,
-      baseMs: 200,
-      maxMs: 2000,
-      onRetry: (err, attempt, delay) =>
-        this.logger.warn(
-          `${method} ${path} attempt ${attempt} failed (${(err as Error).message}); retrying in ${delay} ms`,
-        ),
-    });
+    super(config, metrics, cache, http);
   }
 
   // --- Beteiligte -------------------------------------------------------------
@@ -412,165 +308,6 @@ export class AdvowareClient {
   async deleteTermin(frNr: number | string): Promise<void> {
     await this.request('DELETE', this.path('appointments', {}, frNr));
   }
-
-  /** The configured request path of a resource (advoware.paths.ts). */
-  path(
-    name: AdvowarePathName,
-    params: { betNr?: number | string } = {},
-    ...segments: Array<number | string>
-  ): string {
-    return advowarePath(this.paths, name, params, ...segments);
-  }
-
-  /**
-   * Every item of a list, page by page: `{data, total}` is followed with `limit`/`offset`
-   * until `total`; a bare array is one page unless it is exactly `limit` long, and a
-   * server that ignores `offset` (the same first item again) ends the walk.
-   */
-  private async readAllPages(path: string, query: Record<string, string>): Promise<unknown[]> {
-    const items: unknown[] = [];
-    let offset = 0;
-    let previousFirst: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const { data } = await this.request<unknown>('GET', path, {
-        query: { ...query, limit: String(ADVOWARE_PAGE_SIZE), offset: String(offset) },
-      });
-      const got = readPage(data);
-      if (got.total !== undefined) {
-        items.push(...got.items);
-        offset += got.items.length;
-        if (got.items.length === 0 || offset >= got.total) return items;
-        continue;
-      }
-      const first = JSON.stringify(got.items[0] ?? null);
-      if (page > 0 && first === previousFirst) return items;
-      items.push(...got.items);
-      if (got.items.length !== ADVOWARE_PAGE_SIZE) return items;
-      previousFirst = first;
-      offset += got.items.length;
-    }
-    this.logger.warn(`GET ${path}: stopped after ${MAX_PAGES} pages (${items.length} items)`);
-    return items;
-  }
-
-  // --- internals ----------------------------------------------------------------
-
-  /** One call with the cached token; on a 401 one refresh and one retry. */
-  private async authorized<T>(
-    method: AdvowareMethod,
-    path: string,
-    opts: AdvowareRequestOptions,
-  ): Promise<AdvowareResponse<T>> {
-    const token = await this.tokens.get();
-    try {
-      return await this.send<T>(method, path, opts, token);
-    } catch (err) {
-      if (!(err instanceof UpstreamUnauthorizedError)) throw err;
-      this.logger.warn(`Advoware answered 401 on ${method} ${path}; refreshing the token once`);
-      await this.tokens.invalidate(token);
-      let fresh = await this.tokens.get('unauthorized');
-      // A refresh that was already under way may have handed back the token that just failed.
-      if (fresh === token) fresh = await this.tokens.get('unauthorized');
-      return this.send<T>(method, path, opts, fresh);
-    }
-  }
-
-  private async send<T>(
-    method: AdvowareMethod,
-    path: string,
-    opts: AdvowareRequestOptions,
-    token: string,
-  ): Promise<AdvowareResponse<T>> {
-    let res: AxiosResponse<T>;
-    try {
-      res = await this.http.request<T>({
-        method,
-        url: path,
-        params: toSearchParams(opts.query),
-        // Serialised here so that any JSON value (a string, a number) goes out as JSON, not as form data.
-        data: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        responseType: opts.responseType ?? 'json',
-        timeout: opts.timeoutMs,
-        allowAbsoluteUrls: false,
-        ...(opts.maxResponseBytes === undefined ? {} : { maxContentLength: opts.maxResponseBytes }),
-        ...(opts.metricRoute === undefined ? {} : { metricRoute: opts.metricRoute }),
-        headers: {
-          Authorization: `Bearer ${token}`,
-          Accept: 'application/json, */*',
-          ...(opts.body === undefined ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
-        },
-      });
-    } catch (err) {
-      throw decodeErrorBody(err);
-    }
-    return { status: res.status, headers: flattenHeaders(res.headers), data: res.data };
-  }
-
-  private async fetchToken(): Promise<{ token: string; expiresAt: number }> {
-    const a = this.config.advoware;
-    const body = newTokenRequest({
-      appId: a.appId,
-      kanzlei: a.kanzlei,
-      database: a.database,
-      user: a.user,
-      password: a.password,
-      role: a.role,
-      product: a.product,
-      apiKey: a.apiKey,
-    });
-    let res: AxiosResponse<AdvowareTokenAnswer>;
-    try {
-      res = await this.gateway.post<AdvowareTokenAnswer>(a.authUrl, body);
-    } catch (err) {
-      if (err instanceof UpstreamError && !err.transient) {
-        throw new AdvowareAuthenticationError(
-          'advoware',
-          `Advoware security gateway refused the token request (${err.status}${err.reason ? `: ${err.reason}` : ''}); ` +
-            'check ADVOWARE_API_KEY, ADVOWARE_APP_ID, ADVOWARE_KANZLEI, ADVOWARE_DATABASE, ADVOWARE_USER and ADVOWARE_PASSWORD',
-          { status: err.status, reason: err.reason, body: err.body, method: 'POST', path: 'Token' },
-        );
-      }
-      throw err;
-    }
-    const receivedAt = Date.now();
-    const token = res.data?.access_token;
-    if (typeof token !== 'string' || token === '') {
-      throw new AdvowareAuthenticationError(
-        'advoware',
-        'Advoware security gateway answered without access_token',
-        {
-          status: res.status,
-          body: res.data,
-        },
-      );
-    }
-    let expiresAt = tokenExpiresAt(res.data, receivedAt);
-    if (expiresAt === undefined) {
-      this.logger.warn('Advoware token answer names no expiry; assuming 55 minutes');
-      expiresAt = receivedAt + DEFAULT_LIFETIME_MS;
-    }
-    return { token, expiresAt };
-  }
-}
-
-/** Defence in depth under the proxy's own validation: a path can never redirect the call to another host. */
-function assertRelativePath(path: string): void {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('//') || path.includes('\\')) {
-    throw new ValidationError(
-      `Advoware path must be relative to the API base: ${path.slice(0, 100)}`,
-    );
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value)
-  );
-}
-
-/** A write's answer, names made documented; nothing required of it (the syncs read again). */
-function tolerant<T>(kind: AdvowareRecordKind, data: unknown): T {
-  return (isRecord(data) ? canonicalRecord(kind, data) : data) as T;
 }
 
 function sameText(value: unknown): string {
@@ -579,59 +316,4 @@ function sameText(value: unknown): string {
 
 function isoDate(value: string | Date): string {
   return typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10);
-}
-
-function toSearchParams(query: AdvowareRequestOptions['query']): URLSearchParams | undefined {
-  if (!query) return undefined;
-  if (query instanceof URLSearchParams) return query;
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    for (const v of Array.isArray(value) ? value : [value]) params.append(key, v);
-  }
-  return params;
-}
-
-function flattenHeaders(headers: AxiosResponse['headers']): Record<string, string> {
-  const out: Record<string, string> = {};
-  const plain = typeof headers?.toJSON === 'function' ? headers.toJSON() : headers;
-  for (const [key, value] of Object.entries(plain ?? {})) {
-    if (value === undefined || value === null) continue;
-    out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
-  }
-  return out;
-}
-
-/** With `responseType: 'arraybuffer'` an error body arrives as bytes; callers want it readable. */
-function decodeErrorBody(err: unknown): unknown {
-  if (!(err instanceof UpstreamError) || !Buffer.isBuffer(err.body) || err.status === undefined)
-    return err;
-  const text = err.body.toString('utf8');
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON: the text is the body.
-  }
-  const decoded = upstreamErrorForStatus('advoware', err.status, {
-    reason: advowareReason(body) ?? err.reason,
-    body,
-    retryAfterMs: err.retryAfterMs,
-  });
-  decoded.message = err.message;
-  return decoded;
-}
-
-/**
- * Advoware is an ASP.NET service: errors carry `Message` (Web API's default), the
- * gateway OAuth-style `error`/`error_description`. Unverified; anything else falls
- * back to the generic reader.
- */
-function advowareReason(data: unknown): string | undefined {
-  if (!data || typeof data !== 'object' || Buffer.isBuffer(data)) return undefined;
-  const d = data as Record<string, unknown>;
-  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  const error = text(d.error);
-  const description = text(d.error_description);
-  if (error && description) return `${error}: ${description}`;
-  return text(d.Message) ?? text(d.message) ?? error ?? description;
 }

@@ -42,6 +42,18 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** An answer that is a JSON object (not an array, not the bytes of a binary answer). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value)
+  );
+}
+
+/** A write's answer, names made documented; nothing required of it (the syncs read again). */
+export function tolerant<T>(kind: AdvowareRecordKind, data: unknown): T {
+  return (isRecord(data) ? canonicalRecord(kind, data) : data) as T;
+}
+
 /**
  * Keys renamed to the documented spelling. When several keys name one field, the
  * documented spelling wins over another casing, and that over an alias; unknown keys
