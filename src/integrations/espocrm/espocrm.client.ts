@@ -1,22 +1,26 @@
 import { HttpService } from '@nestjs/axios';
 import { Injectable, Logger } from '@nestjs/common';
-import type { AxiosInstance, AxiosResponse } from 'axios';
+import type { AxiosInstance } from 'axios';
 import { AppConfig } from '../../config/app-config.js';
 import type { Readable } from 'node:stream';
 import {
   TransientUpstreamError,
   UpstreamError,
   UpstreamNotFoundError,
-  ValidationError,
-  parseRetryAfter,
-  upstreamErrorForStatus,
 } from '../../core/errors/upstream.errors.js';
 import { type UpstreamTarget, upstreamAxios } from '../../core/http/upstream-http.js';
 import { withRetry } from '../../core/http/with-retry.js';
 import { HubMetrics } from '../../core/metrics/hub-metrics.js';
-import { espoPath, espoSearchParams } from './espocrm-query.js';
 import {
-  ESPO_MAX_PAGE_SIZE,
+  type AttachmentDownload,
+  type AttachmentDownloadOptions,
+  downloadError,
+  readAttachment,
+  statusReason,
+} from './espocrm-attachment.reader.js';
+import { espoPath, espoSearchParams } from './espocrm-query.js';
+import { espoPages } from './espocrm.paging.js';
+import {
   type EspoListParams,
   type EspoListResult,
   type EspoRecord,
@@ -24,6 +28,14 @@ import {
   type NewEspoNotification,
   type NewEspoTask,
 } from './espocrm.types.js';
+
+export {
+  type AttachmentDownload,
+  type AttachmentDownloadOptions,
+  type AttachmentHead,
+  attachmentHead,
+  dispositionFilename,
+} from './espocrm-attachment.reader.js';
 
 const RETRY = { attempts: 3, baseMs: 200, maxMs: 2_000 };
 
@@ -41,34 +53,6 @@ const CLOSED_TASK_STATUSES = ['Completed', 'Canceled'];
 
 /** Answers where EspoCRM certainly did not apply a request, so resending a create is safe. */
 const NOT_APPLIED_STATUSES = new Set([429, 503]);
-
-/** What an attachment download's headers announce. */
-export interface AttachmentHead {
-  /** `Content-Type` without parameters, lower case; undefined when absent. */
-  contentType?: string;
-  /** `Content-Length`; undefined when absent (chunked). */
-  size?: number;
-  /** From `Content-Disposition`. */
-  filename?: string;
-}
-
-export interface AttachmentDownloadOptions {
-  /** The most bytes accepted; more (announced or received) aborts with a `ValidationError`. */
-  maxBytes?: number;
-  /** Asked before the body is read; a reason aborts the download with a `ValidationError` carrying it. */
-  refuse?: (head: AttachmentHead) => string | undefined;
-}
-
-export interface AttachmentDownload {
-  data: Buffer;
-  contentType?: string;
-  filename?: string;
-  /** Bytes received. */
-  size: number;
-}
-
-/** How much of an error answer is read for its reason. */
-const ERROR_BODY_BYTES = 4096;
 
 interface CachedMetadata {
   expiresAt: number;
@@ -154,7 +138,7 @@ export class EspoCrmClient {
     entity: string,
     params?: EspoListParams,
   ): AsyncIterable<T> {
-    return this.pages<T>((p) => this.list<T>(entity, p), params);
+    return espoPages<T>((p) => this.list<T>(entity, p), params);
   }
 
   async listRelated<T extends EspoRecord = EspoRecord>(
@@ -177,7 +161,7 @@ export class EspoCrmClient {
     link: string,
     params?: EspoListParams,
   ): AsyncIterable<T> {
-    return this.pages<T>((p) => this.listRelated<T>(entity, id, link, p), params);
+    return espoPages<T>((p) => this.listRelated<T>(entity, id, link, p), params);
   }
 
   /** Linking an already linked record is a no-op in EspoCRM, so this is safe to resend. */
@@ -222,18 +206,7 @@ export class EspoCrmClient {
         validateStatus: () => true,
       });
       if (res.status < 200 || res.status >= 300) throw await downloadError(res, path);
-      const head = attachmentHead(res.headers);
-      const refusal =
-        opts.refuse?.(head) ??
-        (opts.maxBytes !== undefined && head.size !== undefined && head.size > opts.maxBytes
-          ? tooLarge(attachmentId, head.size, opts.maxBytes, 'announces')
-          : undefined);
-      if (refusal) {
-        res.data.destroy();
-        throw new ValidationError(refusal);
-      }
-      const data = await readBody(res.data, attachmentId, path, opts.maxBytes);
-      return { data, contentType: head.contentType, filename: head.filename, size: data.length };
+      return readAttachment(res, attachmentId, path, opts);
     });
   }
 
@@ -288,23 +261,6 @@ export class EspoCrmClient {
       value.catch(() => this.metadataCache.delete(cacheKey));
     }
     return value;
-  }
-
-  private async *pages<T extends EspoRecord>(
-    fetchPage: (params: EspoListParams) => Promise<EspoListResult<T>>,
-    params: EspoListParams = {},
-  ): AsyncGenerator<T> {
-    const pageSize = Math.min(params.maxSize ?? ESPO_MAX_PAGE_SIZE, ESPO_MAX_PAGE_SIZE);
-    const ordered: EspoListParams = params.orderBy
-      ? params
-      : { ...params, orderBy: 'createdAt', order: 'asc' };
-    let offset = params.offset ?? 0;
-    for (;;) {
-      const page = await fetchPage({ ...ordered, maxSize: pageSize, offset });
-      for (const record of page.list) yield record;
-      offset += page.list.length;
-      if (page.list.length < pageSize || (page.total >= 0 && offset >= page.total)) return;
-    }
   }
 
   /**
@@ -362,131 +318,9 @@ class StopRetrying extends Error {
   readonly transient = false;
 }
 
-function headerValue(headers: AxiosResponse['headers'], name: string): string | undefined {
-  const v: unknown = headers?.[name];
-  return typeof v === 'string' && v.length > 0 ? v : undefined;
-}
-
-export function attachmentHead(headers: AxiosResponse['headers']): AttachmentHead {
-  const type = headerValue(headers, 'content-type')?.split(';')[0].trim().toLowerCase();
-  const length = Number(headerValue(headers, 'content-length'));
-  return {
-    contentType: type || undefined,
-    size:
-      Number.isSafeInteger(length) && length >= 0 && headerValue(headers, 'content-length')
-        ? length
-        : undefined,
-    filename: dispositionFilename(headerValue(headers, 'content-disposition')),
-  };
-}
-
-/** `filename*=UTF-8''…` (RFC 6266) wins over a plain `filename="…"`. */
-export function dispositionFilename(value: string | undefined): string | undefined {
-  if (!value) return undefined;
-  const extended = /filename\*\s*=\s*[^']*'[^']*'([^;]+)/i.exec(value);
-  if (extended) {
-    try {
-      return decodeURIComponent(extended[1].trim()) || undefined;
-    } catch {
-      // a malformed encoding falls through to the plain parameter
-    }
-  }
-  const plain = /filename\s*=\s*(?:"([^"]*)"|([^;]+))/i.exec(value);
-  const name = (plain?.[1] ?? plain?.[2])?.trim();
-  return name || undefined;
-}
-
-function tooLarge(id: string, bytes: number, limit: number, how: 'announces' | 'sent'): string {
-  const what = how === 'announces' ? `announces ${bytes} bytes` : `sent more than ${bytes} bytes`;
-  return `attachment ${id} ${what}, above the limit of ${limit} bytes (${(limit / (1024 * 1024)).toFixed(1)} MB); download aborted`;
-}
-
-/** The body, ended early (destroyed) once it passes `maxBytes`. */
-function readBody(
-  stream: Readable,
-  id: string,
-  path: string,
-  maxBytes: number | undefined,
-): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let settled = false;
-    const fail = (err: Error) => {
-      if (settled) return;
-      settled = true;
-      stream.destroy();
-      reject(err);
-    };
-    stream.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (maxBytes !== undefined && received > maxBytes) {
-        fail(new ValidationError(tooLarge(id, maxBytes, maxBytes, 'sent')));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    stream.on('end', () => {
-      if (settled) return;
-      settled = true;
-      resolve(Buffer.concat(chunks, received));
-    });
-    const broken = (reason: string) =>
-      fail(
-        new TransientUpstreamError('espocrm', `espocrm ${reason} on GET ${path}`, {
-          method: 'GET',
-          path,
-          reason,
-        }),
-      );
-    stream.on('error', (err: Error) => broken(`download broke off: ${err.message}`));
-    stream.on('close', () => broken('download broke off before its end'));
-  });
-}
-
-/** The typed error of a non-2xx download answer, its reason read from the first bytes of the body. */
-async function downloadError(res: AxiosResponse<Readable>, path: string): Promise<UpstreamError> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of res.data) {
-      chunks.push(chunk as Buffer);
-      size += (chunk as Buffer).length;
-      if (size >= ERROR_BODY_BYTES) break;
-    }
-  } catch {
-    // the status alone still classifies the error
-  }
-  res.data.destroy();
-  const text = Buffer.concat(chunks).toString('utf8').slice(0, 300);
-  return upstreamErrorForStatus('espocrm', res.status, {
-    reason: statusReason(res) ?? bodyReason(text),
-    method: 'GET',
-    path,
-    body: text,
-    retryAfterMs: parseRetryAfter(res.headers?.['retry-after']),
-  });
-}
-
-function bodyReason(text: string): string | undefined {
-  try {
-    const parsed = JSON.parse(text) as { message?: unknown; error?: unknown };
-    if (typeof parsed.message === 'string') return parsed.message;
-    if (typeof parsed.error === 'string') return parsed.error;
-  } catch {
-    // not JSON: the text is the reason
-  }
-  return text || undefined;
-}
-
 function certainlyNotApplied(err: UpstreamError): boolean {
   if (err.status !== undefined) return NOT_APPLIED_STATUSES.has(err.status);
   return (err as { code?: string }).code === 'ECONNREFUSED';
-}
-
-function statusReason(response: AxiosResponse): string | undefined {
-  const value: unknown = response.headers?.['x-status-reason'];
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
 function linkBody(foreignIds: string | string[]): { id: string } | { ids: string[] } | undefined {
