@@ -1,23 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { calendar_v3 } from 'googleapis';
-// Only the Calendar API: the package's entry point loads every Google API, ~50 MB of
-// heap and ~100 MB of RSS that the hub carries from boot on (measured by `npm run bench`).
-import {
-  auth as googleAuth,
-  calendar as googleCalendar,
-} from 'googleapis/build/src/apis/calendar/index.js';
 import { AppConfig } from '../../config/app-config.js';
 import {
-  PermanentUpstreamError,
   UpstreamError,
   UpstreamUnauthorizedError,
   ValidationError,
 } from '../../core/errors/upstream.errors.js';
 import { withRetry } from '../../core/http/with-retry.js';
 import { HubMetrics } from '../../core/metrics/hub-metrics.js';
-import { shadowGaxiosInterceptor } from '../../core/shadow/shadow-http.js';
+import { assertSubject, calendarApiFor, googleTokenUrls } from './google-calendar.auth.js';
 import { toGoogleUpstreamError } from './google-calendar.errors.js';
 import { isValidEventId } from './google-calendar.event-id.js';
+import { readCalendarListPages, readEventPages } from './google-calendar.paging.js';
 import { SubjectRateLimiter } from './google-calendar.rate-limiter.js';
 import {
   type EventListResult,
@@ -32,17 +26,10 @@ import {
   type WriteOptions,
 } from './google-calendar.types.js';
 
-const CALENDAR_SCOPE = 'https://www.googleapis.com/auth/calendar';
-/** gtoken posts the assertion here and nowhere else (it is a constant in gtoken 8). */
-const GOOGLE_TOKEN_ENDPOINT = 'https://oauth2.googleapis.com/token';
 const ATTEMPTS = 5;
 /** Quota refusals one call waits out before it counts as a failed attempt. */
 const THROTTLE_WAITS = 8;
 const DEFAULT_PAGE_SIZE = 1000;
-/** A runaway pageToken loop must end; 1000 pages of 1000 events is far beyond any calendar. */
-const MAX_PAGES = 1000;
-
-type JwtClient = InstanceType<typeof googleAuth.JWT>;
 
 /** API methods the client calls, with their HTTP verb for the metric label. */
 const HTTP_VERB = {
@@ -83,23 +70,14 @@ export class GoogleCalendarClient {
       windowMs: config.google.quotaWindowMs,
       fallbackPauseMs: config.google.retryBaseMs,
     });
-    this.tokenUrls = [GOOGLE_TOKEN_ENDPOINT, new URL(config.google.tokenUrl).href];
+    this.tokenUrls = googleTokenUrls(config);
   }
 
   async listCalendars(subject: string): Promise<GoogleCalendarListEntry[]> {
-    const out: GoogleCalendarListEntry[] = [];
-    let pageToken: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const res = await this.call(subject, 'calendarList.list', (api) =>
+    return readCalendarListPages(subject, (pageToken) =>
+      this.call(subject, 'calendarList.list', (api) =>
         api.calendarList.list({ maxResults: 250, pageToken }),
-      );
-      out.push(...(res.data.items ?? []));
-      pageToken = res.data.nextPageToken ?? undefined;
-      if (!pageToken) return out;
-    }
-    throw new PermanentUpstreamError(
-      'google',
-      `calendar list of ${subject} did not end after ${MAX_PAGES} pages`,
+      ),
     );
   }
 
@@ -238,26 +216,10 @@ export class GoogleCalendarClient {
     calendarId: string,
     params: calendar_v3.Params$Resource$Events$List,
   ): Promise<EventListResult> {
-    const events: GoogleEvent[] = [];
-    let pageToken: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const res = await this.call(subject, 'events.list', (api) =>
+    return readEventPages(calendarId, (pageToken) =>
+      this.call(subject, 'events.list', (api) =>
         api.events.list({ ...params, calendarId, pageToken }),
-      );
-      events.push(...(res.data.items ?? []));
-      pageToken = res.data.nextPageToken ?? undefined;
-      if (pageToken) continue;
-      if (!res.data.nextSyncToken) {
-        throw new PermanentUpstreamError(
-          'google',
-          `events.list of ${calendarId} ended without nextSyncToken`,
-        );
-      }
-      return { events, nextSyncToken: res.data.nextSyncToken };
-    }
-    throw new PermanentUpstreamError(
-      'google',
-      `events.list of ${calendarId} did not end after ${MAX_PAGES} pages`,
+      ),
     );
   }
 
@@ -366,52 +328,11 @@ export class GoogleCalendarClient {
   private api(subject: string): calendar_v3.Calendar {
     let api = this.apis.get(subject);
     if (!api) {
-      api = googleCalendar({
-        version: 'v3',
-        auth: this.jwtFor(subject),
-        rootUrl: this.config.google.apiRootUrl,
-        retry: false,
-        timeout: this.config.google.timeoutMs,
-      });
+      // The service account impersonating the employee (google-calendar.auth.ts).
+      api = calendarApiFor(this.config, subject, this.tokenUrls);
       this.apis.set(subject, api);
     }
     return api;
-  }
-
-  private jwtFor(subject: string): JwtClient {
-    const { serviceAccountEmail, privateKey, tokenUrl, timeoutMs } = this.config.google;
-    if (!serviceAccountEmail || !privateKey) {
-      throw new PermanentUpstreamError('google', 'Google service account is not configured', {
-        reason: 'GOOGLE_SERVICE_ACCOUNT_EMAIL / GOOGLE_SERVICE_ACCOUNT_PRIVATE_KEY missing',
-      });
-    }
-    const jwt = new googleAuth.JWT({
-      email: serviceAccountEmail,
-      key: privateKey,
-      scopes: [CALENDAR_SCOPE],
-      subject,
-      transporterOptions: { timeout: timeoutMs },
-    });
-    // google-auth-library has no option for the token URL: gtoken posts to a
-    // constant. Its requests do go through the client's public `transporter`, so an
-    // interceptor redirects them to GOOGLE_TOKEN_URL (the fake in tests). The JWT's
-    // `aud` claim stays Google's token URL, which is what Google checks.
-    // The same interceptor turns gaxios' retries off for every request of this client
-    // (gtoken asks for retries of the token POST): our withRetry is the only retry.
-    const redirectToken = tokenUrl !== GOOGLE_TOKEN_ENDPOINT;
-    jwt.transporter.interceptors.request.add({
-      resolved: async (opts) => {
-        if (redirectToken && String(opts.url) === GOOGLE_TOKEN_ENDPOINT)
-          opts.url = new URL(tokenUrl);
-        opts.retry = false;
-        delete opts.retryConfig;
-        return opts;
-      },
-    });
-    // Shadow mode (src/core/shadow): inside a shadow job every Calendar write is
-    // recorded and answered there, never sent; reads and the token exchange pass.
-    jwt.transporter.interceptors.request.add(shadowGaxiosInterceptor(this.tokenUrls));
-    return jwt;
   }
 }
 
@@ -419,14 +340,6 @@ export class GoogleCalendarClient {
 function isQuotaRefusal(err: unknown): err is UpstreamError {
   if (!(err instanceof UpstreamError) || !err.transient) return false;
   return err.status === 429 || (err.status === 403 && RATE_LIMIT_REASONS.has(err.reason ?? ''));
-}
-
-function assertSubject(subject: string): void {
-  if (typeof subject !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(subject)) {
-    throw new ValidationError(
-      `Google subject must be the employee's email address, got ${String(subject)}`,
-    );
-  }
 }
 
 function ifMatchHeader(options: WriteOptions): Record<string, string> {
