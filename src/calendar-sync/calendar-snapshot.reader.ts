@@ -3,7 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import { PermanentUpstreamError, UpstreamNotFoundError } from '../core/errors/upstream.errors.js';
 import { GoogleCalendarClient } from '../integrations/google-calendar/google-calendar.client.js';
 import { SyncTokenExpiredError } from '../integrations/google-calendar/google-calendar.types.js';
-import { BERLIN } from './berlin-time.js';
+import { BERLIN } from '../core/time/berlin-time.js';
 import { chooseCalendar } from './calendar-adoption.js';
 import { CalendarSyncState, type EventRecord, recordOf } from './calendar-sync.state.js';
 

@@ -8,7 +8,7 @@ import {
 import { JobProducer } from '../core/queue/job-producer.service.js';
 import { AdvowareClient } from '../integrations/advoware/advoware.client.js';
 import type { AdvowareMitarbeiter } from '../integrations/advoware/advoware.types.js';
-import { addDays, berlinToUtc, utcToBerlin } from './berlin-time.js';
+import { addDays, berlinToUtc, utcToBerlin } from '../core/time/berlin-time.js';
 import { pairTermine } from './calendar-pairing.js';
 import { CalendarSnapshotReader, type SyncWindow } from './calendar-snapshot.reader.js';
 import { CalendarSyncState } from './calendar-sync.state.js';

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config.js';
 import { REDIS } from '../core/redis/redis.module.js';
 import type { GoogleEvent } from '../integrations/google-calendar/google-calendar.types.js';
-import { berlinToUtc } from './berlin-time.js';
+import { berlinToUtc } from '../core/time/berlin-time.js';
 import {
   type EventContent,
   PROP_HASH,

@@ -1,4 +1,4 @@
-import { berlinToUtc, utcToBerlin } from './berlin-time.js';
+import { berlinToUtc, utcToBerlin } from '../core/time/berlin-time.js';
 
 /**
  * Advoware `turnus`/`turnusArt` ↔ an RFC 5545 RRULE. Supported: daily, weekly,

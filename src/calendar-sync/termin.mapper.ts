@@ -9,7 +9,14 @@ import {
   frNrFromEventId,
 } from '../integrations/google-calendar/google-calendar.event-id.js';
 import type { GoogleEvent } from '../integrations/google-calendar/google-calendar.types.js';
-import { BERLIN, addDays, berlinRfc3339, berlinToUtc, utcIso, utcToBerlin } from './berlin-time.js';
+import {
+  BERLIN,
+  addDays,
+  berlinRfc3339,
+  berlinToUtc,
+  utcIso,
+  utcToBerlin,
+} from '../core/time/berlin-time.js';
 import { parseRecurrence, recurrenceFromTurnus, rruleOf, turnusOf } from './recurrence.mapper.js';
 
 /**

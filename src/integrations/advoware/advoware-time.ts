@@ -5,7 +5,7 @@
  * *assumed*, not observed: the hub reads both forms. A time without an offset is the
  * wall-clock of Europe/Berlin, never the hub's own zone (the host may run in UTC).
  *
- * The two DST edges, decided once here (the calendar's berlin-time.ts decides the same):
+ * The two DST edges, decided once in `src/core/time/berlin-time.ts` (shared with the calendar):
  * - spring gap (2026-03-29 02:00–03:00 does not exist): a time in it is read one hour
  *   later, i.e. as if the clock had not been moved yet (02:30 → 03:30 CEST = 01:30Z);
  * - autumn overlap (2026-10-25 02:00–03:00 happens twice): the first, summer-time
@@ -14,50 +14,10 @@
  *   never overwrites EspoCRM on a guess by an hour.
  */
 
-const ZONE = 'Europe/Berlin';
+import { berlinOffsetMs, berlinWallToUtc } from '../../core/time/berlin-time.js';
 
 const ADVOWARE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,7})?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
-
-const berlinParts = new Intl.DateTimeFormat('en-US', {
-  timeZone: ZONE,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
-
-/** Berlin's offset from UTC at that instant in ms (+1 h winter, +2 h summer). */
-function berlinOffsetAt(utcMs: number): number {
-  const parts = berlinParts.formatToParts(new Date(utcMs));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const asUtc = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  return asUtc - Math.floor(utcMs / 1000) * 1000;
-}
-
-/** The instant of a Berlin wall-clock time given as "UTC fields" (`wallMs`); DST edges as above. */
-export function berlinWallClockToUtc(wallMs: number): number {
-  // Offsets in force 3 h before and after cover both sides of any change.
-  const before = berlinOffsetAt(wallMs - 3 * 3600_000);
-  const after = berlinOffsetAt(wallMs + 3 * 3600_000);
-  const candidates = [wallMs - before, wallMs - after].filter(
-    (utc) => berlinOffsetAt(utc) === wallMs - utc,
-  );
-  // Overlap: both are valid, the earlier (summer-time) one wins.
-  if (candidates.length > 0) return Math.min(...candidates);
-  // Gap: neither is; reading with the offset before the change moves the time forward.
-  return wallMs - before;
-}
 
 /**
  * An Advoware time as epoch ms: with `Z`/offset as given, without as Berlin wall-clock;
@@ -80,7 +40,7 @@ export function parseAdvowareTime(value: unknown): number | undefined {
     Number(s) > 59
   )
     return undefined;
-  if (!zone) return berlinWallClockToUtc(wall);
+  if (!zone) return berlinWallToUtc(wall);
   if (zone.toUpperCase() === 'Z') return wall;
   const sign = zone.startsWith('-') ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
@@ -90,6 +50,6 @@ export function parseAdvowareTime(value: unknown): number | undefined {
 
 /** Berlin wall-clock `YYYY-MM-DDTHH:mm:ss` without offset: how a zone-less Advoware writes `ms`. */
 export function advowareLocalTime(ms: number): string {
-  const local = new Date(Math.floor(ms / 1000) * 1000 + berlinOffsetAt(ms));
+  const local = new Date(Math.floor(ms / 1000) * 1000 + berlinOffsetMs(ms));
   return local.toISOString().slice(0, 19);
 }

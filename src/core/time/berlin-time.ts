@@ -1,7 +1,8 @@
 /**
  * Advoware keeps wall-clock times of Europe/Berlin without an offset. These helpers
  * turn them into instants and back with `Intl` alone (no time-zone package), correct
- * on both DST changes.
+ * on both DST changes. The one place the hub decides the DST edges: the calendar sync
+ * and the Advoware reader (`advoware-time.ts`) both use it.
  */
 export const BERLIN = 'Europe/Berlin';
 
@@ -46,7 +47,14 @@ export function berlinOffsetMs(utcMs: number): number {
 export function berlinToUtc(date: string, time: string): number {
   const [y, mo, d] = date.split('-').map(Number);
   const [h, mi, s] = time.split(':').map(Number);
-  const wall = Date.UTC(y, mo - 1, d, h, mi, s || 0);
+  return berlinWallToUtc(Date.UTC(y, mo - 1, d, h, mi, s || 0));
+}
+
+/**
+ * The same for a wall-clock time given as "UTC fields" in ms (`Date.UTC(...)` of the
+ * Berlin date and time), with the same choices on both DST edges.
+ */
+export function berlinWallToUtc(wall: number): number {
   const first = wall - berlinOffsetMs(wall - 2 * 3600_000);
   if (berlinOffsetMs(first) === wall - first) return first;
   const second = wall - berlinOffsetMs(wall);
