@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { parseAdvowareTime } from '../integrations/advoware/advoware-time.js';
 import { AppConfig } from '../config/app-config.js';
 import {
   PermanentUpstreamError,
@@ -23,7 +24,6 @@ import { type EventRecord, recordOf } from './calendar-sync.state.js';
 import {
   type EventContent,
   advowarePatch,
-  advowareTimestamp,
   contentFromTermin,
   contentHash,
   eventBody,
@@ -113,7 +113,7 @@ export class CalendarWriter {
   ): Promise<void> {
     const terminSide: TerminSide | undefined = mapped && {
       hash: mapped.hash,
-      modifiedAt: advowareTimestamp(mapped.termin.zuletztGeaendertAm),
+      modifiedAt: parseAdvowareTime(mapped.termin.zuletztGeaendertAm),
     };
     const eventSide: EventSide | undefined = record && {
       cancelled: record.cancelled,

@@ -314,19 +314,6 @@ export function timeOf(value: unknown): string | undefined {
   return `${m[1].padStart(2, '0')}:${m[2]}:${m[3] ?? '00'}`;
 }
 
-/** Advoware's `zuletztGeaendertAm`: with zone as given, without zone as Berlin wall-clock (unverified which the API sends). */
-export function advowareTimestamp(value: unknown): number | undefined {
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
-  const v = value.trim();
-  if (/(Z|[+-]\d{2}:?\d{2})$/i.test(v)) {
-    const ms = Date.parse(v);
-    return Number.isFinite(ms) ? ms : undefined;
-  }
-  const date = dateOf(v);
-  if (!date) return undefined;
-  return berlinToUtc(date, timeOf(v.slice(10)) ?? '00:00:00');
-}
-
 function advowareDate(date: string): string {
   return `${date}T00:00:00`;
 }

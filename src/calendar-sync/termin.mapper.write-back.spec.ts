@@ -2,7 +2,6 @@ import type { AdvowareTermin } from '../integrations/advoware/advoware.types.js'
 import {
   type EventContent,
   advowarePatch,
-  advowareTimestamp,
   contentFromTermin,
   contentHash,
   eventIdOfTermin,
@@ -130,16 +129,6 @@ describe('references and parsers', () => {
   it('strips the marker and surrounding blank space', () => {
     expect(stripGcalMarker('Text\n[GCAL:abcde]')).toBe('Text');
     expect(stripGcalMarker('[GCAL:abcde]')).toBe('');
-  });
-
-  it.each([
-    ['2025-06-02T10:00:00Z', Date.UTC(2025, 5, 2, 10)],
-    ['2025-06-02T10:00:00+02:00', Date.UTC(2025, 5, 2, 8)],
-    ['2025-06-02T10:00:00', Date.UTC(2025, 5, 2, 8)],
-    ['', undefined],
-    [null, undefined],
-  ])('advowareTimestamp(%p)', (raw, ms) => {
-    expect(advowareTimestamp(raw)).toBe(ms);
   });
 
   it('hashes equal content equally and any field change differently', () => {
