@@ -1,6 +1,7 @@
 import type { JobView } from './queue-console.service.js';
 import type { ConsoleOverview, StepView } from './console-overview.service.js';
 import { CONSOLE_PAGE_SCRIPT } from './console-page.client.js';
+import { utcToBerlin } from '../core/time/berlin-time.js';
 
 /** Everything the console page renders goes through here: no other HTML escaping anywhere. */
 export function esc(value: unknown): string {
@@ -12,19 +13,11 @@ export function esc(value: unknown): string {
     .replace(/'/g, '&#39;');
 }
 
-const berlinFormat = new Intl.DateTimeFormat('sv-SE', {
-  timeZone: 'Europe/Berlin',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
-
 /** `2026-12-04 16:00:00` in Europe/Berlin, the firm's time. */
 export function berlinTime(ms: number | undefined): string {
-  return ms === undefined || !Number.isFinite(ms) ? '–' : berlinFormat.format(new Date(ms));
+  if (ms === undefined || !Number.isFinite(ms)) return '–';
+  const { date, time } = utcToBerlin(ms);
+  return `${date} ${time}`;
 }
 
 function triggerLine(s: StepView): string {
