@@ -11,7 +11,10 @@ import { freePort, sleep } from './ports.js';
 export interface PrivateRedis {
   port: number;
   client: Redis;
-  /** Calls per command since the server started (`INFO commandstats`). */
+  /**
+   * Calls per command since the server started (`INFO commandstats`), without the
+   * benchmark's own (queue polling, these INFOs): what the hub sent, Lua's inner calls included.
+   */
   commandCalls(): Promise<Map<string, number>>;
   /** Empties this private server (e.g. the intake's 200,000 jobs before the next scenario). */
   flush(): Promise<void>;
@@ -56,6 +59,12 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     proc.kill('SIGKILL');
     throw new Error(`port ${port} answered from redis pid ${serverPid}, not the one started here`);
   }
+  const own = new Map<string, number>();
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+    own.set(command.name, (own.get(command.name) ?? 0) + 1);
+    return (send as (...a: unknown[]) => unknown)(command, ...rest);
+  }) as typeof client.sendCommand;
   return {
     port,
     client,
@@ -63,7 +72,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       const text = await client.info('commandstats');
       const calls = new Map<string, number>();
       for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
-        calls.set(m[1], Number(m[2]));
+        calls.set(m[1], Number(m[2]) - (own.get(m[1]) ?? 0));
       return calls;
     },
     async flush() {
@@ -81,14 +90,14 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   };
 }
 
-/** Per-command call deltas between two `commandCalls()` snapshots, without the probe's own INFO. */
+/** Per-command call deltas between two `commandCalls()` snapshots. */
 export function commandDelta(
   before: Map<string, number>,
   after: Map<string, number>,
 ): Map<string, number> {
   const out = new Map<string, number>();
   for (const [cmd, n] of after) {
-    const d = n - (before.get(cmd) ?? 0) - (cmd === 'info' ? 1 : 0);
+    const d = n - (before.get(cmd) ?? 0);
     if (d > 0) out.set(cmd, d);
   }
   return out;
