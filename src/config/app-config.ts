@@ -110,6 +110,8 @@ export class AppConfig {
     collectionEntityTypes: string[];
     /** Bounds of the scan for a deleted document whose record is gone. */
     deleteScan: { maxCollections: number; maxDocuments: number };
+    /** TTL of a document's learned owners (vmh/documents/document-links-index.ts); 0: not learned. */
+    documentLinksTtlSeconds: number;
   };
   readonly google: {
     apiRootUrl: string;
@@ -227,6 +229,7 @@ export class AppConfig {
         maxCollections: e.DOCUMENT_DELETE_SCAN_MAX_COLLECTIONS,
         maxDocuments: e.DOCUMENT_DELETE_SCAN_MAX_DOCUMENTS,
       },
+      documentLinksTtlSeconds: e.DOCUMENT_LINKS_CACHE_TTL_S,
     };
     this.google = {
       apiRootUrl: e.GOOGLE_API_ROOT_URL.endsWith('/')

@@ -49,6 +49,18 @@ describe('environment validation', () => {
     expect(message).toContain('six fields');
   });
 
+  it('reads DOCUMENT_LINKS_CACHE_TTL_S as seconds, 0 turning the index off, and names a bad value', () => {
+    expect(AppConfig.fromEnv(testEnv()).xai.documentLinksTtlSeconds).toBe(86400);
+    expect(
+      AppConfig.fromEnv(testEnv({}, { DOCUMENT_LINKS_CACHE_TTL_S: '0' })).xai
+        .documentLinksTtlSeconds,
+    ).toBe(0);
+    for (const bad of ['-1', '1.5', 'a day', '99999999'])
+      expect(() => validateEnv(testEnv({}, { DOCUMENT_LINKS_CACHE_TTL_S: bad }))).toThrow(
+        /DOCUMENT_LINKS_CACHE_TTL_S: DOCUMENT_LINKS_CACHE_TTL_S must be/,
+      );
+  });
+
   it('requires the Google service account only when calendar sync is on', () => {
     expect(() => validateEnv(testEnv({}, { CALENDAR_SYNC_ENABLED: 'false' }))).not.toThrow();
     expect(() => validateEnv(testEnv({}, { CALENDAR_SYNC_ENABLED: 'true' }))).toThrow(

@@ -155,6 +155,12 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) DOCUMENT_DELETE_SCAN_MAX_COLLECTIONS: number = 500;
   /** … and at most this many memberships in all (issue 16: an unknown id costs bounded work). */
   @Transform(toInt) @IsInt() @Min(1) DOCUMENT_DELETE_SCAN_MAX_DOCUMENTS: number = 50000;
+  /** How long a document's owners learned from its related lists are trusted (document-links-index.ts); 0: never. */
+  @Transform(toInt)
+  @IsInt({ message: 'DOCUMENT_LINKS_CACHE_TTL_S must be a whole number of seconds (0 disables)' })
+  @Min(0, { message: 'DOCUMENT_LINKS_CACHE_TTL_S must be 0 (off) or more seconds' })
+  @Max(30 * 86400, { message: 'DOCUMENT_LINKS_CACHE_TTL_S must be at most 2592000 (30 days)' })
+  DOCUMENT_LINKS_CACHE_TTL_S: number = 86400;
 
   // --- Google Calendar ------------------------------------------------------------
   @IsUrl(urlOpts) GOOGLE_API_ROOT_URL: string = 'https://www.googleapis.com/';
