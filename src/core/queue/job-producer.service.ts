@@ -41,16 +41,18 @@ export interface EnqueueResult {
 /**
  * Claims each free dedupe key and answers which ones it claimed: one round trip for a
  * whole webhook batch. A claim holds its time and the id of the job it announces
- * (`<ms>|<jobId>`). It stands while that job exists and has not finished (the worker
- * frees the key when the job starts), and for CLAIM_GRACE_MS before the job exists
- * (the claiming enqueue is still adding it). After that, a claim without a job is
- * stale — Redis failed between the claim and the add, and the cleanup failed with
- * it — and must not swallow the sender's retry of a batch that was answered 503.
+ * (`<ms>|<jobId>`). A claim younger than CLAIM_GRACE_MS stands without further checks:
+ * its job is being added or waits out its debounce (the worker frees the key when the
+ * job starts, so a standing key never outlives a started job). An older claim stands
+ * while its job exists and has not finished; a claim without a job is stale — Redis
+ * failed between the claim and the add, and the cleanup failed with it — and must not
+ * swallow the sender's retry of a batch that was answered 503.
  * KEYS: dedupe keys; ARGV: TTL s, grace ms, the queue's job key prefix, a job id per key.
  */
 const CLAIM_KEYS = `
 local t = redis.call('time')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local grace = tonumber(ARGV[2])
 local out = {}
 for i, key in ipairs(KEYS) do
   local holder = redis.call('get', key)
@@ -59,13 +61,11 @@ for i, key in ipairs(KEYS) do
     local sep = string.find(holder, '|', 1, true)
     if not sep then
       taken = true
+    elseif now - tonumber(string.sub(holder, 1, sep - 1)) < grace then
+      taken = true
     else
       local job = ARGV[3] .. string.sub(holder, sep + 1)
-      if redis.call('exists', job) == 1 then
-        taken = redis.call('hexists', job, 'finishedOn') == 0
-      else
-        taken = now - tonumber(string.sub(holder, 1, sep - 1)) < tonumber(ARGV[2])
-      end
+      taken = redis.call('hexists', job, 'finishedOn') == 0 and redis.call('exists', job) == 1
     end
   end
   if taken then
@@ -78,21 +78,39 @@ end
 return out
 `;
 
+type ClaimKeysCommand = (numKeys: number, ...args: Array<string | number>) => Promise<number[]>;
+
 const ENQUEUE_TIMEOUT_MS = 5000;
 /** How long a claim stands before its job exists: as long as an enqueue may take. */
 const CLAIM_GRACE_MS = ENQUEUE_TIMEOUT_MS;
+
+/**
+ * A claim this process made is answered from memory for half its debounce: its job
+ * cannot start before the debounce has passed (Bull dates the delay from the add,
+ * which follows the claim), so a repeated event in that time is coalesced without a
+ * Redis round trip. Half, so that a worker clock ahead of ours by less than that
+ * cannot start the job while we still answer "coalesced" for it.
+ */
+const MIN_MEMORY_DEBOUNCE_MS = 100;
+const SWEEP_EVERY_MS = 1000;
 
 /** The only place that puts jobs into Redis. */
 @Injectable()
 export class JobProducer {
   private readonly queues = new Map<string, Queue>();
+  /** Dedupe key → until when (this clock) its claim by this process is known to stand. */
+  private readonly standing = new Map<string, number>();
+  private nextSweep = 0;
 
   constructor(
     private readonly moduleRef: ModuleRef,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly config: AppConfig,
     private readonly metrics: HubMetrics,
-  ) {}
+  ) {
+    // EVALSHA with ioredis' fallback: the script's text is not sent with every batch.
+    redis.defineCommand('hubClaimKeys', { lua: CLAIM_KEYS });
+  }
 
   queueFor(topic: Topic | string): Queue {
     const name = typeof topic === 'string' ? topic : topic.queue;
@@ -129,26 +147,27 @@ export class JobProducer {
       (data) => ({ data, jobId: options.jobId?.(data) }),
     );
     let claimed: string[] = [];
+    let remember = () => undefined as void;
     if (options.coalesceBy) {
+      const startedAt = Date.now();
+      this.sweep(startedAt);
       const byKey = new Map<string, P>();
-      for (const p of payloads) byKey.set(this.dedupeKey(topic, options.coalesceBy(p)), p);
+      for (const p of payloads) {
+        const key = this.dedupeKey(topic, options.coalesceBy(p));
+        if ((this.standing.get(key) ?? 0) <= startedAt) byKey.set(key, p);
+      }
       const keys = [...byKey.keys()];
       const jobIds = keys.map((k) => options.jobId?.(byKey.get(k)!) ?? randomUUID());
-      let flags: number[];
+      let flags: number[] = [];
       try {
-        flags = (await this.redis.eval(
-          CLAIM_KEYS,
-          keys.length,
-          ...keys,
-          this.config.queue.dedupeTtlSeconds,
-          CLAIM_GRACE_MS,
-          queue.toKey(''),
-          ...jobIds,
-        )) as number[];
+        if (keys.length > 0) flags = await this.claimKeys(keys, jobIds, queue.toKey(''));
       } catch (err) {
         throw new QueueUnavailableError((err as Error).message);
       }
       claimed = keys.filter((_, i) => flags[i] === 1);
+      const delay = options.delayMs ?? 0;
+      if (delay >= MIN_MEMORY_DEBOUNCE_MS)
+        remember = () => claimed.forEach((k) => this.standing.set(k, startedAt + delay / 2));
       selected = keys.flatMap((k, i) =>
         flags[i] === 1 ? [{ data: { ...byKey.get(k)!, dedupeKey: k }, jobId: jobIds[i] }] : [],
       );
@@ -169,11 +188,29 @@ export class JobProducer {
       if (claimed.length > 0) await this.redis.del(...claimed).catch(() => undefined);
       throw new QueueUnavailableError((err as Error).message);
     }
+    remember();
     const coalesced = payloads.length - selected.length;
     this.metrics.webhookEvents.inc({ topic: topic.name, result: 'enqueued' }, selected.length);
     if (coalesced > 0)
       this.metrics.webhookEvents.inc({ topic: topic.name, result: 'coalesced' }, coalesced);
     return { enqueued: selected.length, coalesced };
+  }
+
+  private claimKeys(keys: string[], jobIds: string[], jobKeyPrefix: string): Promise<number[]> {
+    return (this.redis as Redis & { hubClaimKeys: ClaimKeysCommand }).hubClaimKeys(
+      keys.length,
+      ...keys,
+      this.config.queue.dedupeTtlSeconds,
+      CLAIM_GRACE_MS,
+      jobKeyPrefix,
+      ...jobIds,
+    );
+  }
+
+  private sweep(now: number): void {
+    if (now < this.nextSweep) return;
+    this.nextSweep = now + SWEEP_EVERY_MS;
+    for (const [key, until] of this.standing) if (until <= now) this.standing.delete(key);
   }
 
   private assertReady(queue: Queue): void {
