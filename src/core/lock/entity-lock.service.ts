@@ -49,6 +49,13 @@ redis.call('del', KEYS[1])
 return {1}
 `;
 
+type ReleaseCommand = (
+  lock: string,
+  pending: string,
+  token: string,
+  ttlMs: number,
+) => Promise<[number, string?]>;
+
 type Held = { lock: Redlock.Lock; timer: NodeJS.Timeout };
 
 /**
@@ -79,6 +86,11 @@ export class EntityLock {
       driftFactor: 0.01,
     });
     this.redlock.on('clientError', () => undefined);
+    // EVALSHA with ioredis' fallback: not the script's text with every job.
+    redis.defineCommand('hubReleaseOrTakePending', {
+      numberOfKeys: 2,
+      lua: RELEASE_OR_TAKE_PENDING,
+    });
   }
 
   get heldCount(): number {
@@ -136,14 +148,9 @@ export class EntityLock {
       for (;;) {
         runs += 1;
         await fn(current);
-        const [status, next] = (await this.redis.eval(
-          RELEASE_OR_TAKE_PENDING,
-          2,
-          resource,
-          pendingKey,
-          held.lock.value as string,
-          ttl,
-        )) as [number, string?];
+        const [status, next] = await (
+          this.redis as Redis & { hubReleaseOrTakePending: ReleaseCommand }
+        ).hubReleaseOrTakePending(resource, pendingKey, held.lock.value as string, ttl);
         if (status === 1) {
           released = true;
           break;
