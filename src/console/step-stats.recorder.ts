@@ -1,5 +1,11 @@
 import { getQueueToken } from '@nestjs/bull';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Job, Queue } from 'bull';
 import type { Redis } from 'ioredis';
@@ -16,17 +22,24 @@ export interface LastError {
 
 const MINUTE = 60_000;
 const WINDOW_MINUTES = 60;
+/** Counts are written at most this often: one pipeline a second instead of one per job. */
+const FLUSH_MS = 1000;
 
 /**
  * Completed and failed attempts per queue and job name in one-minute buckets, and the
  * last error of each, for the console page's "last hour" figures. Completed jobs are
  * removed at once (queue.module.ts), so the queues themselves cannot say how many ran;
  * each worker process counts what it ran itself (Bull's local events fire only where
- * the job ran), so several workers never count a job twice.
+ * the job ran), so several workers never count a job twice. Counts wait in memory
+ * for up to FLUSH_MS (a job's own Redis work should not double for the page's sake);
+ * a read, and the shutdown, write them first.
  */
 @Injectable()
-export class StepStatsRecorder implements OnApplicationBootstrap {
+export class StepStatsRecorder implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('StepStats');
+  /** Bucket key → field → count not yet written. */
+  private pending = new Map<string, Map<string, number>>();
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: AppConfig,
@@ -48,8 +61,13 @@ export class StepStatsRecorder implements OnApplicationBootstrap {
     }
   }
 
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.flush();
+  }
+
   /** Sums of the last hour: `${queue}|${job}|completed|failed` → count. */
   async lastHour(now = Date.now()): Promise<Map<string, number>> {
+    await this.flush();
     const minute = Math.floor(now / MINUTE);
     const pipe = this.redis.pipeline();
     for (let i = 0; i < WINDOW_MINUTES; i++) pipe.hgetall(this.bucketKey(minute - i));
@@ -78,11 +96,13 @@ export class StepStatsRecorder implements OnApplicationBootstrap {
 
   private record(queue: string, job: Job, outcome: 'completed' | 'failed', err?: Error): void {
     const key = this.bucketKey(Math.floor(Date.now() / MINUTE));
-    const pipe = this.redis
-      .pipeline()
-      .hincrby(key, `${queue}|${job.name}|${outcome}`, 1)
-      .expire(key, (WINDOW_MINUTES + 5) * 60);
+    const fields = this.pending.get(key) ?? new Map<string, number>();
+    this.pending.set(key, fields);
+    const field = `${queue}|${job.name}|${outcome}`;
+    fields.set(field, (fields.get(field) ?? 0) + 1);
+    this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
     if (err) {
+      const pipe = this.redis.pipeline();
       const last: LastError = {
         reason: (err.message || String(err)).slice(0, 500),
         at: Date.now(),
@@ -92,9 +112,23 @@ export class StepStatsRecorder implements OnApplicationBootstrap {
       pipe
         .hset(this.lastErrorKey(), `${queue}|${job.name}`, JSON.stringify(last))
         .expire(this.lastErrorKey(), 7 * 86_400);
+      pipe.exec().catch((e: Error) => this.logger.debug(`last error not recorded: ${e.message}`));
     }
-    // Figures for the page only: a Redis hiccup must not touch the job's outcome.
-    pipe.exec().catch((e: Error) => this.logger.debug(`stats not recorded: ${e.message}`));
+  }
+
+  /** Writes the waiting counts; figures for the page only, so a Redis hiccup drops them quietly. */
+  private async flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pending.size === 0) return;
+    const pending = this.pending;
+    this.pending = new Map();
+    const pipe = this.redis.pipeline();
+    for (const [key, fields] of pending) {
+      for (const [field, n] of fields) pipe.hincrby(key, field, n);
+      pipe.expire(key, (WINDOW_MINUTES + 5) * 60);
+    }
+    await pipe.exec().catch((e: Error) => this.logger.debug(`stats not recorded: ${e.message}`));
   }
 
   private bucketKey(minute: number): string {
