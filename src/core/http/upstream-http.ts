@@ -113,7 +113,16 @@ export function upstreamAxiosConfig(
     maxBodyLength: MAX_REQUEST_BYTES,
     maxContentLength: target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES[system],
     maxRedirects: 0,
+    // axios looks the proxy variables up on every call; without any, say so once.
+    ...(proxyConfigured() ? {} : { proxy: false }),
   };
+}
+
+/** Whether the environment names a proxy (the variables axios' proxy-from-env reads). */
+function proxyConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  return ['http_proxy', 'https_proxy', 'all_proxy'].some((name) =>
+    [name, name.toUpperCase(), `npm_config_${name}`].some((k) => (env[k] ?? '') !== ''),
+  );
 }
 
 /**
