@@ -22,6 +22,7 @@ export const locksScenario: Scenario = {
   id: 'locks',
   title: '3 Locks',
   timeoutMs: 60_000,
+  runsHub: false,
   async run(ctx: ScenarioContext): Promise<ScenarioResult> {
     const config = testConfig(
       {},

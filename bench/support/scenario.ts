@@ -13,6 +13,8 @@ export interface ScenarioResult {
   rows: ResultRow[];
   /** Peak memory of the hub process during the scenario, when it ran one. */
   peak?: PeakMemory;
+  /** Peak memory of each hub process, when the scenario ran several (e.g. `worker 1`, `api`). */
+  peaks?: Array<{ label: string; peak: PeakMemory }>;
   /** Raw figures for results.json. */
   details: Record<string, unknown>;
 }
@@ -22,5 +24,10 @@ export interface Scenario {
   title: string;
   /** Upper bound for the whole scenario; the runner aborts it after this. */
   timeoutMs: number;
+  /**
+   * Whether the scenario runs the hub (default true): then its result must carry
+   * `peak` or `peaks`, and the peak RSS target is judged (or missed) for it.
+   */
+  runsHub?: boolean;
   run(ctx: ScenarioContext): Promise<ScenarioResult>;
 }
