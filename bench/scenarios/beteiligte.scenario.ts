@@ -102,7 +102,8 @@ const batches = (ids: string[]) => {
 export const beteiligteScenario: Scenario = {
   id: 'beteiligte',
   title: '4 Beteiligte',
-  timeoutMs: 150_000,
+  // Above its own waits (90 s create, 30 s drain, 90 s updates): a stuck phase reads MISSED, not aborted.
+  timeoutMs: 225_000,
   async run(ctx: ScenarioContext): Promise<ScenarioResult> {
     const { settings } = ctx;
     const stack = await startBenchStack(settings, 'beteiligte');
