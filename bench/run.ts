@@ -9,6 +9,7 @@ import { beteiligteScenario } from './scenarios/beteiligte.scenario.js';
 import { calendarScenario } from './scenarios/calendar.scenario.js';
 import { intakeScenario } from './scenarios/intake.scenario.js';
 import { locksScenario } from './scenarios/locks.scenario.js';
+import { scaleoutScenario } from './scenarios/scaleout.scenario.js';
 import { stormScenario } from './scenarios/storm.scenario.js';
 import type { BenchSettings } from './support/bench-stack.js';
 import { startPrivateRedis, type PrivateRedis } from './support/private-redis.js';
@@ -39,6 +40,7 @@ const scenarios: Scenario[] = [
   stormScenario,
   beteiligteScenario,
   calendarScenario,
+  scaleoutScenario,
 ];
 
 function intEnv(name: string, fallback: number): number {

@@ -44,6 +44,8 @@ export interface StormFigures {
   recordReads: number;
   /** Record reads per document: each document must be read exactly once. */
   readsPerDocument: { min: number; max: number };
+  /** Documents of the storm whose record was read other than exactly once. */
+  notReadOnce: number;
   espoCounts: Record<string, number>;
   xaiCounts: Record<string, number>;
   observed: { espocrm: number; xai: number };
@@ -198,6 +200,7 @@ export async function runStorm(
       espoGets: espo.requests.filter((r) => r.method === 'GET').length,
       recordReads: perDoc.reduce((a, b) => a + b, 0),
       readsPerDocument: { min: Math.min(...perDoc), max: Math.max(...perDoc) },
+      notReadOnce: perDoc.filter((n) => n !== 1).length,
       espoCounts: espo.counts(),
       xaiCounts: xai.counts(),
       observed: { espocrm: espo.requests.length, xai: xai.requests.length },
