@@ -5,6 +5,7 @@ import { EspoCrmClient } from '../../integrations/espocrm/espocrm.client.js';
 import type { CDokumente, EspoRecord } from '../../integrations/espocrm/espocrm.types.js';
 import { XaiClient } from '../../integrations/xai/xai.client.js';
 import { collectionOwner, isDocumentMembership } from '../../xai/collection.mapper.js';
+import { DocumentLinksIndexStore } from './document-links-index.store.js';
 import { DOCUMENT_ENTITY } from './document.jobs.js';
 import { clearedReferenceFields, readDocumentState } from './document.mapper.js';
 
@@ -21,6 +22,7 @@ export class DocumentDeleteService {
     private readonly espo: EspoCrmClient,
     private readonly xai: XaiClient,
     private readonly config: AppConfig,
+    private readonly linksIndex: DocumentLinksIndexStore,
   ) {}
 
   /**
@@ -46,6 +48,9 @@ export class DocumentDeleteService {
       );
       return { status: 'still_exists' };
     }
+    await this.linksIndex.drop(id).catch((err: unknown) => {
+      this.logger.debug(`links index of ${label} not dropped: ${(err as Error).message}`);
+    });
     let removed = 0;
     if (record) {
       const state = readDocumentState(record);

@@ -14,6 +14,12 @@ import {
   toLinkedEntity,
   type LinkedEntity,
 } from './document.mapper.js';
+import {
+  planIndexedReads,
+  type LearnedOwners,
+  type LinksIndexEntry,
+} from './document-links-index.js';
+import { DocumentLinksIndexStore } from './document-links-index.store.js';
 import { FreshReadCoalescer } from './fresh-read-coalescer.js';
 
 /**
@@ -26,7 +32,10 @@ import { FreshReadCoalescer } from './fresh-read-coalescer.js';
  * reads the entity, shared by all runs that started before that read.
  * Without `{link}Ids` on the record (a relationship made without its link-multiple
  * field) each collection type costs one related-list read, issued beside the
- * record read once the type is known to need it.
+ * record read once the type is known to need it — unless the document's learned
+ * links index (document-links-index.ts: one HMGET, beside the generation GET) still
+ * names its owners of that type; then they are resolved as `{link}Ids` are. The
+ * lists also give their entities' collection ids, which go into the cache.
  */
 @Injectable()
 export class DocumentLinksReader {
@@ -40,6 +49,7 @@ export class DocumentLinksReader {
     private readonly espo: EspoCrmClient,
     private readonly config: AppConfig,
     private readonly generations: CollectionGenerationStore,
+    private readonly index: DocumentLinksIndexStore,
   ) {}
 
   /** The record and its linked entities of every collection type; undefined when the record is gone. */
@@ -47,17 +57,33 @@ export class DocumentLinksReader {
     const ticket = this.ownerReads.ticket();
     const generation = this.collectionGeneration();
     const types = this.config.xai.collectionEntityTypes;
+    const expected = types.filter((t) => this.listOnlyTypes.has(t));
+    // Issued in the same tick as the generation GET, on the same connection: the two
+    // share a round trip, and both answer long before the record read does. Only when
+    // records lately came without `{link}Ids`; otherwise read after the record, and
+    // only if it proves to lack them.
+    let indexRead = this.index.enabled && expected.length > 0 ? this.readIndex(id) : undefined;
+    const recordRead = this.espo.get<CDokumente>(DOCUMENT_ENTITY, id);
+    recordRead.catch(() => undefined);
     const early = new Map<string, Promise<LinkedEntity[]>>();
-    for (const t of types.filter((t) => this.listOnlyTypes.has(t))) {
-      const list = this.linked(id, t);
-      list.catch(() => undefined);
-      early.set(t, list);
+    if (expected.length > 0) {
+      const [entry, seed] = indexRead
+        ? await Promise.all([indexRead, generation])
+        : [null, undefined];
+      for (const t of expected.filter((t) => !entry?.owners?.has(t))) {
+        const list = this.linked(id, t, seed);
+        list.catch(() => undefined);
+        early.set(t, list);
+      }
     }
     let record: CDokumente;
     try {
-      record = await this.espo.get<CDokumente>(DOCUMENT_ENTITY, id);
+      record = await recordRead;
     } catch (err) {
-      if (err instanceof UpstreamNotFoundError) return undefined;
+      if (err instanceof UpstreamNotFoundError) {
+        if (this.index.enabled) await this.dropIndex(id);
+        return undefined;
+      }
       throw err;
     }
     const plan = planLinkedReads(record, types);
@@ -65,18 +91,26 @@ export class DocumentLinksReader {
     plan.fromRecord.forEach((r) => this.listOnlyTypes.delete(r.entityType));
 
     const observed = await generation;
+    // Records that carry `{link}Ids` for every type never touch the index.
+    const entry =
+      this.index.enabled && plan.listReads.length > 0
+        ? await (indexRead ??= this.readIndex(id))
+        : null;
+    const reads = planIndexedReads(plan.listReads, entry?.owners);
+    const seed = this.index.enabled ? observed : undefined;
     const [lists, owners] = await Promise.all([
-      Promise.allSettled(plan.listReads.map((t) => early.get(t) ?? this.linked(id, t))),
+      Promise.allSettled(reads.listReads.map((t) => early.get(t) ?? this.linked(id, t, seed))),
       Promise.all(
-        plan.fromRecord.flatMap(({ entityType, ids }) =>
+        [...plan.fromRecord, ...reads.fromIndex].flatMap(({ entityType, ids }) =>
           ids.map((ownerId) => this.owner(entityType, ownerId, ticket, observed)),
         ),
       ),
     ]);
     const linked = owners.filter((o): o is LinkedEntity => o !== null);
+    const learned = new Map(reads.fromIndex.map((r) => [r.entityType, r.ids]));
     lists.forEach((l, i) => {
+      const type = reads.listReads[i];
       if (l.status === 'rejected') {
-        const type = plan.listReads[i];
         if (l.reason instanceof UpstreamNotFoundError) {
           // The record exists, so the link does not: a configuration error no retry fixes.
           throw new ValidationError(
@@ -86,7 +120,13 @@ export class DocumentLinksReader {
         throw l.reason;
       }
       linked.push(...l.value);
+      learned.set(
+        type,
+        l.value.map((e) => e.entityId),
+      );
     });
+    // Tagged with the epoch read before the lists were: a link event since then moved it.
+    if (entry && reads.listReads.length > 0) await this.learn(id, entry.epoch, learned);
     return { record, linked };
   }
 
@@ -135,7 +175,16 @@ export class DocumentLinksReader {
     });
   }
 
-  private async linked(id: string, entityType: string): Promise<LinkedEntity[]> {
+  /**
+   * A related list. With `seed` (the generation observed before this read was issued,
+   * as owner() requires) its entities' collection ids go into the cache, so a run
+   * that takes the owners from the index reads none of them again.
+   */
+  private async linked(
+    id: string,
+    entityType: string,
+    seed: string | null | undefined,
+  ): Promise<LinkedEntity[]> {
     const out: LinkedEntity[] = [];
     for await (const r of this.espo.listAllRelated<EspoRecord>(
       DOCUMENT_ENTITY,
@@ -147,7 +196,42 @@ export class DocumentLinksReader {
     )) {
       out.push(toLinkedEntity(entityType, r));
     }
+    if (seed !== undefined) {
+      const now = Date.now();
+      for (const e of out) this.collectionIds.set(ownerKey(entityType, e.entityId), seed, e, now);
+    }
     return out;
+  }
+
+  /** Read once per run; a Redis failure is a miss (the lists are read), said once. */
+  private readIndex(id: string): Promise<LinksIndexEntry | null> {
+    return this.index.read(id).catch((err: unknown) => {
+      this.logger.warn(
+        `links index of ${DOCUMENT_ENTITY}/${id} unreadable, reading its related lists: ${(err as Error).message}`,
+      );
+      return null;
+    });
+  }
+
+  /** The index is an optimisation: not storing costs the next run its list reads, nothing else. */
+  private async learn(id: string, epoch: string, owners: LearnedOwners): Promise<void> {
+    try {
+      await this.index.learn(id, epoch, owners);
+    } catch (err) {
+      this.logger.debug(
+        `links index of ${DOCUMENT_ENTITY}/${id} not stored: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  private async dropIndex(id: string): Promise<void> {
+    try {
+      await this.index.drop(id);
+    } catch (err) {
+      this.logger.debug(
+        `links index of ${DOCUMENT_ENTITY}/${id} not dropped: ${(err as Error).message}`,
+      );
+    }
   }
 }
 

@@ -5,6 +5,7 @@ import { XaiModule } from '../../integrations/xai/xai.module.js';
 import { XaiCollectionsModule } from '../../xai/xai.module.js';
 import { DocumentSyncProcessor } from './document-sync.processor.js';
 import { DocumentDeleteService } from './document-delete.service.js';
+import { DocumentLinksIndexStore } from './document-links-index.store.js';
 import { DocumentLinksReader } from './document-links.reader.js';
 import { DocumentSyncService } from './document-sync.service.js';
 import { DocumentWebhookController } from './document-webhook.controller.js';
@@ -24,6 +25,7 @@ import { EntityLinkWebhookController } from './entity-link-webhook.controller.js
   providers: [
     DocumentSyncService,
     DocumentLinksReader,
+    DocumentLinksIndexStore,
     DocumentDeleteService,
     DocumentSyncProcessor,
     EntityLinkIntake,

@@ -5,10 +5,11 @@ import { testConfig } from '../../../test/support/test-env.js';
 import { JobProducer, QueueUnavailableError } from '../../core/queue/job-producer.service.js';
 import { WebhookIntake } from '../../core/webhook/webhook-intake.service.js';
 import { CollectionTopics } from '../../xai/xai.jobs.js';
+import { DocumentLinksIndexStore } from './document-links-index.store.js';
 import { DocumentTopics } from './document.jobs.js';
 import { EntityLinkIntake } from './entity-link-intake.service.js';
 
-const DEPS = { intake: WebhookIntake, producer: JobProducer };
+const DEPS = { intake: WebhookIntake, producer: JobProducer, linksIndex: DocumentLinksIndexStore };
 
 const link = (entityType: string, entityId: string, foreignType: string, foreignId: string) => ({
   entityType,
@@ -63,12 +64,40 @@ describe('EntityLinkIntake', () => {
     });
   });
 
+  it("moves the documents' link epochs in one call before it enqueues their updates", async () => {
+    await sut.accept(
+      'unlink',
+      [
+        link('CDokumente', 'doc-1', 'CBeteiligte', 'b-1'),
+        link('Account', 'acc-1', 'CDokumente', 'doc-2'),
+      ],
+      'trace-1',
+    );
+
+    expect(mocks.linksIndex.linksChanged).toHaveBeenCalledTimes(1);
+    expect(mocks.linksIndex.linksChanged).toHaveBeenCalledWith(['doc-1', 'doc-2']);
+    expect(mocks.linksIndex.linksChanged.mock.invocationCallOrder[0]).toBeLessThan(
+      mocks.intake.enqueue.mock.invocationCallOrder[0],
+    );
+  });
+
+  it('answers 503 when Redis cannot take the new link epochs, and enqueues nothing', async () => {
+    mocks.linksIndex.linksChanged.mockRejectedValue(new Error('Connection is closed.'));
+
+    await expect(
+      sut.accept('link', [link('CDokumente', 'doc-1', 'CBeteiligte', 'b-1')], 'trace-1'),
+    ).rejects.toBeInstanceOf(ServiceUnavailableException);
+    expect(mocks.producer.enqueue).not.toHaveBeenCalled();
+    expect(mocks.intake.enqueue).not.toHaveBeenCalled();
+  });
+
   it('answers 400 to a malformed link body, enqueuing nothing', async () => {
     await expect(
       sut.accept('unlink', [{ entityType: 'CDokumente', entityId: 'doc-1' }], 'trace-1'),
     ).rejects.toBeInstanceOf(BadRequestException);
     expect(mocks.producer.enqueue).not.toHaveBeenCalled();
     expect(mocks.intake.enqueue).not.toHaveBeenCalled();
+    expect(mocks.linksIndex.linksChanged).not.toHaveBeenCalled();
   });
 
   it('answers 503 when Redis cannot take the collection jobs, and enqueues no document either', async () => {

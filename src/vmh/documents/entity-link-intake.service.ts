@@ -3,13 +3,17 @@ import { AppConfig } from '../../config/app-config.js';
 import { JobProducer, QueueUnavailableError } from '../../core/queue/job-producer.service.js';
 import { WebhookIntake, type WebhookAnswer } from '../../core/webhook/webhook-intake.service.js';
 import { CollectionTopics, collectionEnsureKey } from '../../xai/xai.jobs.js';
+import { DocumentLinksIndexStore } from './document-links-index.store.js';
 import { DocumentTopics } from './document.jobs.js';
 import { linkWork, parseEntityLinkBody } from './entity-link-body.js';
 
 /**
  * A link or unlink between a document and an entity: the entity's collection must
  * exist (collection manager) and the document's memberships may change (document
- * sync). Both go into Redis before the answer, coalesced like every webhook.
+ * sync). Both go into Redis before the answer, coalesced like every webhook. First
+ * the documents' learned links (document-links-index.ts) stop being trusted: this
+ * is the event that tells the hub a document's relationships changed (EspoCRM fires
+ * no document update for that), and the sync it enqueues must read them afresh.
  */
 @Injectable()
 export class EntityLinkIntake {
@@ -17,6 +21,7 @@ export class EntityLinkIntake {
     private readonly intake: WebhookIntake,
     private readonly producer: JobProducer,
     private readonly config: AppConfig,
+    private readonly linksIndex: DocumentLinksIndexStore,
   ) {}
 
   async accept(action: 'link' | 'unlink', body: unknown, traceId: string): Promise<WebhookAnswer> {
@@ -24,6 +29,12 @@ export class EntityLinkIntake {
     if (!parsed.ok) throw new BadRequestException(parsed.reason);
     const work = linkWork(parsed.links, this.config.xai.collectionEntityTypes);
     let enqueued = 0;
+    try {
+      // Before the document updates are enqueued: every run they cause reads the new epoch.
+      await this.linksIndex.linksChanged(work.documentIds);
+    } catch {
+      throw new ServiceUnavailableException('redis unavailable, retry later');
+    }
     try {
       const ensured = await this.producer.enqueue(
         CollectionTopics.Ensure,
