@@ -1,99 +1,241 @@
+import { randomBytes } from 'node:crypto';
 import { startBenchStack } from '../support/bench-stack.js';
-import { startHubProcess } from '../support/hub-process.js';
-import { postLoad, type LoadResult } from '../support/load.js';
+import { startHubProcess, type HubProcess } from '../support/hub-process.js';
+import type { LoadResult } from '../support/load.js';
+import { startPlainNest, type PlainNestProcess } from '../support/plain-nest-process.js';
 import { fmt, info, judged, type ResultRow } from '../support/results.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../support/scenario.js';
+import { settle, storedEventIds, tallyJobs, type JobTally } from '../support/signed-jobs.js';
+import {
+  makeBodyPool,
+  postFixed,
+  postPool,
+  type BodyPool,
+  type PoolLoadResult,
+  type WebhookSigner,
+} from '../support/signed-load.js';
 
 const UPDATE = '/vmh/webhook/document/update';
-const BARE = '/bench/bare';
+/** The hub's bare route (bench.module.ts): the guard's route name is `document.update`. */
+const BARE = '/bench/webhook/document/update';
 const BATCH = 50;
 const WARMUP_S = 2;
+/**
+ * Bodies per second of load a pool holds: above what the fastest route answers on
+ * this kind of machine, so no body (and no id) is sent twice in a run and nothing
+ * can be coalesced. Should a pool run out anyway, the run says so and the job count
+ * still compares distinct ids (a repeated id adds no job).
+ */
+const ONE_ID_BODIES_PER_S = 12_000;
+const BATCH_BODIES_PER_S = 1_500;
 
 /**
- * 1. Intake. The hub runs as `APP_ROLE=api` so only the intake is measured: no
- * worker takes the (debounced) jobs while the load runs, and every accepted event
- * is still in Redis afterwards, where the scenario counts it.
+ * 1. Intake, with production settings: webhook signatures on (one EspoCRM webhook,
+ * bound to `document.update`), every request signed with EspoCRM 9's `Signature`.
+ * The reference is a plain NestJS app on the same adapter in a process of its own;
+ * the hub's own bare route and an unsigned hub are shown beside it. The hub runs as
+ * `APP_ROLE=api`: no worker takes the (debounced) jobs while the load runs, so every
+ * accepted event is still in Redis afterwards, where the scenario finds its job.
  */
 export const intakeScenario: Scenario = {
   id: 'intake',
   title: '1 Intake',
-  timeoutMs: 120_000,
+  timeoutMs: 180_000,
   async run(ctx: ScenarioContext): Promise<ScenarioResult> {
     const { settings } = ctx;
-    const stack = await startBenchStack(settings, 'intake', { APP_ROLE: 'api' });
-    const hub = await startHubProcess(stack.env, {
-      label: 'intake',
+    const redis = ctx.redis.client;
+    // EspoCRM's form: a 17-character hex webhook id and a 32-character secret.
+    const signer: WebhookSigner = {
+      webhookId: randomBytes(9).toString('hex').slice(0, 17),
+      secret: randomBytes(16).toString('hex'),
+    };
+    const stack = await startBenchStack(settings, 'intake', {
+      APP_ROLE: 'api',
+      ESPOCRM_WEBHOOK_SECRETS: `${signer.webhookId}:${signer.secret}@document.update`,
+    });
+    const queueKey = `${stack.prefix}:vmh-document`;
+    const hubOptions = (label: string) => ({
+      label,
       outDir: settings.outDir,
       cpuProfile: settings.cpuProfile,
       nodeArgs: settings.hubNodeArgs,
     });
-    const queueKey = `${stack.prefix}:vmh-document`;
-    const jobsInRedis = async () => {
-      const [delayed, waiting] = await Promise.all([
-        ctx.redis.client.zcard(`${queueKey}:delayed`),
-        ctx.redis.client.llen(`${queueKey}:wait`),
-      ]);
-      return delayed + waiting;
-    };
-    const load = (path: string, durationS: number, body: Partial<Parameters<typeof postLoad>[0]>) =>
-      postLoad({
-        url: `${hub.url}${path}`,
-        connections: settings.connections,
-        durationS,
-        ...body,
+    let hub: HubProcess | undefined;
+    let plain: PlainNestProcess | undefined;
+    let unsignedHub: HubProcess | undefined;
+    const pool = (
+      prefix: string,
+      perS: number,
+      seconds: number,
+      idsPerBody: number,
+      signed = true,
+    ) =>
+      makeBodyPool({
+        prefix: `${prefix}${settings.runId}`,
+        size: Math.ceil(perS * seconds),
+        idsPerBody,
+        signer: signed ? signer : undefined,
       });
-    const oneId = { bodyWithId: '[{"id":"[<id>]"}]' };
-    let seq = 0;
-    const batch = {
-      body: () =>
-        JSON.stringify(
-          Array.from({ length: BATCH }, () => ({
-            id: `b${settings.runId}${(seq++).toString(36)}`,
-          })),
-        ),
-    };
+    const load = (url: string, p: BodyPool, durationS = settings.durationS) =>
+      postPool({ url, pool: p, connections: settings.connections, durationS });
     try {
-      ctx.log(`intake: warming up (${WARMUP_S} s each route)`);
-      await load(UPDATE, WARMUP_S, oneId);
-      await load(BARE, WARMUP_S, oneId);
+      [hub, plain] = await Promise.all([
+        startHubProcess(stack.env, hubOptions('intake')),
+        startPlainNest({
+          outDir: settings.outDir,
+          cpuProfile: settings.cpuProfile,
+          nodeArgs: settings.hubNodeArgs,
+        }),
+      ]);
+      const warm = pool('w', ONE_ID_BODIES_PER_S, WARMUP_S, 1);
+      ctx.log(`intake: warming up (${WARMUP_S} s each: intake, bare route, plain NestJS)`);
+      await load(`${hub.url}${UPDATE}`, warm, WARMUP_S);
+      await load(`${hub.url}${BARE}`, warm, WARMUP_S);
+      await load(`${plain.url}${UPDATE}`, warm, WARMUP_S);
 
-      ctx.log(`intake: ${settings.connections} connections × ${settings.durationS} s, 1-id arrays`);
-      const before1 = await jobsInRedis();
-      const single = await load(UPDATE, settings.durationS, oneId);
-      const stored1 = (await jobsInRedis()) - before1;
-      ctx.log(`intake: bare route, same load`);
-      const bare = await load(BARE, settings.durationS, oneId);
-      ctx.log(`intake: 50-id arrays`);
-      const before50 = await jobsInRedis();
-      const batched = await load(UPDATE, settings.durationS, batch);
-      const stored50 = (await jobsInRedis()) - before50;
+      const ones = pool('s', ONE_ID_BODIES_PER_S, settings.durationS, 1);
+      ctx.log(
+        `intake: ${settings.connections} connections × ${settings.durationS} s, signed 1-id arrays ` +
+          `(${fmt.int(ones.bodies.length)} distinct signed bodies)`,
+      );
+      const single = await load(`${hub.url}${UPDATE}`, ones);
+      await settle(redis, queueKey);
+      // The references take the same signed bodies, through the same generator: they store nothing.
+      ctx.log('intake: plain NestJS, same load');
+      const reference = await load(`${plain.url}${UPDATE}`, ones);
+      ctx.log('intake: the hub’s bare route, same load');
+      const bare = await load(`${hub.url}${BARE}`, ones);
+
+      const batches = pool('b', BATCH_BODIES_PER_S, settings.durationS, BATCH);
+      ctx.log(`intake: signed 50-id arrays (${fmt.int(batches.bodies.length)} distinct bodies)`);
+      const batched = await load(`${hub.url}${UPDATE}`, batches);
+      await settle(redis, queueKey);
+
+      const checkS = Math.max(2, Math.ceil(settings.durationS / 2));
+      ctx.log(`intake: load generator check, plain NestJS with one fixed body (${checkS} s)`);
+      const fixed = await postFixed({
+        url: `${plain.url}${UPDATE}`,
+        connections: settings.connections,
+        durationS: checkS,
+        body: ones.bodies[0],
+        signature: ones.signatures?.[0],
+      });
+      const pooledCheck = await load(`${plain.url}${UPDATE}`, ones, checkS);
+
       const peak = { ...(await hub.peakMemory()), heapAfterGc: await hub.heapAfterGc() };
+      const stored = await storedEventIds(redis, queueKey);
+      const tally1 = tallyJobs(ones, single.answers, stored);
+      const tally50 = tallyJobs(batches, batched.answers, stored);
+      await hub.stop();
+      hub = undefined;
+      await plain.stop();
+      plain = undefined;
+
+      // Signature cost: the same hub without secrets (production allows that only explicitly).
+      const unsignedEnv = { ...stack.env, ALLOW_UNSIGNED_WEBHOOKS: 'true' };
+      delete (unsignedEnv as Record<string, string | undefined>).ESPOCRM_WEBHOOK_SECRETS;
+      unsignedHub = await startHubProcess(unsignedEnv, hubOptions('intake-unsigned'));
+      ctx.log('intake: unsigned hub (no webhook secrets), warm-up and the same 1-id load');
+      await load(
+        `${unsignedHub.url}${UPDATE}`,
+        pool('uw', ONE_ID_BODIES_PER_S, WARMUP_S, 1, false),
+        WARMUP_S,
+      );
+      const unsignedOnes = pool('u', ONE_ID_BODIES_PER_S, settings.durationS, 1, false);
+      const unsigned = await load(`${unsignedHub.url}${UPDATE}`, unsignedOnes);
+      await settle(redis, queueKey);
+      const tallyU = tallyJobs(
+        unsignedOnes,
+        unsigned.answers,
+        await storedEventIds(redis, queueKey),
+      );
+      const unsignedPeak = {
+        ...(await unsignedHub.peakMemory()),
+        heapAfterGc: await unsignedHub.heapAfterGc(),
+      };
 
       const eventsPerS = (batched.ok * BATCH) / batched.durationS;
+      const jobsRow = (label: string, t: JobTally) =>
+        judged(
+          '1',
+          `${label}: jobs in Redis = events acknowledged 2xx`,
+          t.forAcknowledged + t.stray,
+          fmt.int,
+          '==',
+          t.acknowledged,
+        );
       const rows: ResultRow[] = [
-        info('1', 'intake 1-id: requests/s', fmt.rps(single.rps), single.rps),
-        info('1', 'bare route (no enqueue): requests/s', fmt.rps(bare.rps), bare.rps),
-        judged('1', 'intake ÷ bare', single.rps / bare.rps, fmt.ratio, '>=', 0.5),
-        info('1', 'intake 1-id: p50', fmt.ms(single.p50), single.p50),
-        judged('1', 'intake 1-id: p99', single.p99, fmt.ms, '<=', 50),
-        info('1', 'bare route: p50 / p99', `${fmt.ms(bare.p50)} / ${fmt.ms(bare.p99)}`),
-        judged('1', 'intake 50-id: events accepted/s', eventsPerS, fmt.rps, '>=', 10_000),
+        judged(
+          '1',
+          'signed intake 1-id ÷ plain NestJS (requests/s)',
+          single.rps / reference.rps,
+          fmt.ratio,
+          '>=',
+          0.5,
+        ),
+        info('1', 'signed intake 1-id: requests/s', fmt.rps(single.rps), single.rps),
         info(
           '1',
-          'intake 50-id: requests/s, p50 / p99',
+          'plain NestJS (Express, one @Post): requests/s, p50 / p99',
+          `${fmt.rps(reference.rps)}, ${fmt.ms(reference.p50)} / ${fmt.ms(reference.p99)}`,
+          reference.rps,
+        ),
+        info(
+          '1',
+          'hub bare route, signed (no enqueue): requests/s, p50 / p99',
+          `${fmt.rps(bare.rps)}, ${fmt.ms(bare.p50)} / ${fmt.ms(bare.p99)}`,
+          bare.rps,
+        ),
+        info(
+          '1',
+          'signed intake ÷ bare route',
+          fmt.ratio(single.rps / bare.rps),
+          single.rps / bare.rps,
+        ),
+        info(
+          '1',
+          'signature cost: unsigned intake 1-id requests/s, signed ÷ unsigned',
+          `${fmt.rps(unsigned.rps)}, ${fmt.ratio(single.rps / unsigned.rps)}`,
+          single.rps / unsigned.rps,
+        ),
+        info(
+          '1',
+          `load generator check (${checkS} s, plain NestJS): fixed body / body pool`,
+          `${fmt.rps(fixed.rps)} / ${fmt.rps(pooledCheck.rps)}`,
+          pooledCheck.rps / fixed.rps,
+        ),
+        info('1', 'signed intake 1-id: p50', fmt.ms(single.p50), single.p50),
+        judged('1', 'signed intake 1-id: p99', single.p99, fmt.ms, '<=', 50),
+        judged('1', 'signed intake 50-id: events accepted/s', eventsPerS, fmt.rps, '>=', 10_000),
+        info(
+          '1',
+          'signed intake 50-id: requests/s, p50 / p99',
           `${fmt.rps(batched.rps)}, ${fmt.ms(batched.p50)} / ${fmt.ms(batched.p99)}`,
         ),
+        jobsRow('signed intake 1-id', tally1),
+        jobsRow('signed intake 50-id', tally50),
         info(
           '1',
-          'jobs found in Redis ÷ events answered 2xx',
-          `${fmt.int(stored1)} / ${fmt.int(single.ok)} (1-id), ${fmt.int(stored50)} / ${fmt.int(batched.ok * BATCH)} (50-id)`,
+          '  not counted: jobs of requests still in flight when the load stopped',
+          `${fmt.int(tally1.inFlight)} (${tally1.unanswered} requests, 1-id), ` +
+            `${fmt.int(tally50.inFlight)} (${tally50.unanswered} requests × ${BATCH}, 50-id)`,
+        ),
+        info(
+          '1',
+          'unsigned intake 1-id: jobs in Redis / events acknowledged 2xx',
+          `${fmt.int(tallyU.forAcknowledged + tallyU.stray)} / ${fmt.int(tallyU.acknowledged)}`,
         ),
       ];
-      for (const [name, r] of [
-        ['1-id', single],
+      const runs: Array<[string, LoadResult & Partial<PoolLoadResult>]> = [
+        ['signed 1-id', single],
+        ['plain NestJS', reference],
         ['bare', bare],
-        ['50-id', batched],
-      ] as Array<[string, LoadResult]>) {
+        ['signed 50-id', batched],
+        ['unsigned 1-id', unsigned],
+        ['generator check, fixed body', fixed],
+        ['generator check, pool', pooledCheck],
+      ];
+      for (const [name, r] of runs) {
         if (r.non2xx > 0 || r.errors > 0)
           rows.push(
             info(
@@ -102,14 +244,28 @@ export const intakeScenario: Scenario = {
               `${r.non2xx} non-2xx ${JSON.stringify(r.statusCodes)}, ${r.errors} errors`,
             ),
           );
+        if (r.reused)
+          rows.push(info('1', `${name}: bodies sent twice (pool too small)`, fmt.int(r.reused)));
       }
+      const strip = ({ answers: _a, ...r }: PoolLoadResult) => r;
       return {
         rows,
         peak,
-        details: { single, bare, batched, stored1, stored50, eventsPerS, peak },
+        peaks: [{ label: 'unsigned', peak: unsignedPeak }],
+        details: {
+          single: strip(single),
+          reference: strip(reference),
+          bare: strip(bare),
+          batched: strip(batched),
+          unsigned: strip(unsigned),
+          generatorCheck: { fixed, pooled: strip(pooledCheck) },
+          jobs: { oneId: tally1, fiftyId: tally50, unsigned: tallyU },
+          eventsPerS,
+          peak,
+        },
       };
     } finally {
-      await hub.stop();
+      await Promise.all([hub?.stop(), plain?.stop(), unsignedHub?.stop()]);
       await stack.close();
       await ctx.redis.flush();
     }
