@@ -49,6 +49,29 @@ redis.call('del', KEYS[1])
 return {1}
 `;
 
+/**
+ * Redlock's scripts, adapted through its `lockScript`/`extendScript`/`unlockScript`
+ * options so that a lock call may carry keys to delete in the same round trip: KEYS[1]
+ * is the lock, KEYS[2..] are deleted first whether or not the lock is free (a job's
+ * coalescing key is freed as it starts, lock or no lock). Success answers #KEYS, as
+ * Redlock counts a vote. With one key they do what Redlock's own scripts do.
+ */
+const LOCK_FREEING = `
+for i = 2, #KEYS do redis.call('del', KEYS[i]) end
+if redis.call('exists', KEYS[1]) == 1 then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return #KEYS
+`;
+const EXTEND_FIRST = `
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return #KEYS
+`;
+const UNLOCK_FIRST = `
+if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end
+return #KEYS
+`;
+
 type ReleaseCommand = (
   lock: string,
   pending: string,
@@ -84,6 +107,9 @@ export class EntityLock {
     this.redlock = new Redlock([redis as unknown as Redlock.CompatibleRedisClient], {
       retryCount: 0,
       driftFactor: 0.01,
+      lockScript: () => LOCK_FREEING,
+      extendScript: () => EXTEND_FIRST,
+      unlockScript: () => UNLOCK_FIRST,
     });
     this.redlock.on('clientError', () => undefined);
     // EVALSHA with ioredis' fallback: not the script's text with every job.
@@ -110,16 +136,21 @@ export class EntityLock {
     return { held: ttl > 0, ttlMs: ttl > 0 ? ttl : null, pending: pending === 1 };
   }
 
+  /**
+   * `freeFirst`: keys deleted in the lock's own round trip before it is tried, whether
+   * or not it is free (the job's coalescing key, which must be free before the run reads).
+   */
   async runExclusive<P extends PendingCheck>(
     key: LockKey,
     payload: P,
     fn: (payload: P) => Promise<unknown>,
+    freeFirst: string[] = [],
   ): Promise<LockOutcome> {
     const resource = this.redisKey('lock', key);
     const pendingKey = this.redisKey('pending', key);
     const ttl = this.config.lock.ttlMs;
 
-    let lock = await this.tryLock(resource, ttl);
+    let lock = await this.tryLock(resource, ttl, freeFirst);
     let current = payload;
     if (payload.pendingCheck) {
       if (!lock) return this.defer(key);
@@ -210,9 +241,13 @@ export class EntityLock {
     waiters.forEach((w) => w());
   }
 
-  private async tryLock(resource: string, ttl: number): Promise<Redlock.Lock | null> {
+  private async tryLock(
+    resource: string,
+    ttl: number,
+    freeFirst: string[] = [],
+  ): Promise<Redlock.Lock | null> {
     try {
-      return await this.redlock.lock(resource, ttl);
+      return await this.redlock.lock(freeFirst.length ? [resource, ...freeFirst] : resource, ttl);
     } catch (err) {
       if (err instanceof Redlock.LockError) return null;
       throw err;

@@ -1,11 +1,9 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { Job, Queue } from 'bull';
-import type { Redis } from 'ioredis';
 import { AppConfig } from '../../config/app-config.js';
 import { EntityLock, type LockOutcome } from '../lock/entity-lock.service.js';
 import { HubMetrics } from '../metrics/hub-metrics.js';
-import { REDIS } from '../redis/redis.module.js';
 import {
   STEP_CATALOG,
   stepsOf,
@@ -50,7 +48,6 @@ export class StepWorker implements OnApplicationBootstrap {
     private readonly producer: JobProducer,
     private readonly config: AppConfig,
     private readonly metrics: HubMetrics,
-    @Inject(REDIS) private readonly redis: Redis,
     private readonly shadow: ShadowRecorder,
     private readonly lock: EntityLock,
   ) {}
@@ -158,8 +155,14 @@ export class StepWorker implements OnApplicationBootstrap {
     const { binding } = handler;
     const payload = binding.payload ? binding.payload(job.data as never, info) : job.data;
     const lock = binding.lock as StepLock<JobPayload>;
-    return this.lock.runExclusive({ step: lock.step, ...lock.key(payload) }, payload, (p) =>
-      handler.run(p, info),
+    // The coalescing key is freed as the job starts, in the lock's round trip: an event
+    // from now on makes a new job (and a trailing run) instead of joining this one.
+    const dedupeKey = (job.data as Partial<EntityEvent>).dedupeKey;
+    return this.lock.runExclusive(
+      { step: lock.step, ...lock.key(payload) },
+      payload,
+      (p) => handler.run(p, info),
+      dedupeKey ? [dedupeKey] : [],
     );
   }
 
@@ -184,8 +187,6 @@ export class StepWorker implements OnApplicationBootstrap {
     const name = handler.entry.definition.name;
     const labels = { queue: job.queue.name, job: job.name };
     const end = this.metrics.jobDuration.startTimer(labels);
-    const dedupeKey = (job.data as Partial<EntityEvent>).dedupeKey;
-    if (dedupeKey) await this.redis.del(dedupeKey);
     const info: JobInfo = { id: job.id, attemptsMade: job.attemptsMade, name: job.name };
     try {
       const outcome = await this.runLocked(handler, job, info);
