@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -29,7 +29,8 @@ const PRODUCTION_NODE_ARGS = '--max-old-space-size=192';
  * BENCH_CONNECTIONS (32), BENCH_ONLY=intake,storm,..., BENCH_CPU_PROF=1 (hub CPU
  * profiles into .build/bench-out), BENCH_HUB_<VAR>=value (a hub setting to try,
  * e.g. BENCH_HUB_WORKER_CONCURRENCY=16), BENCH_HUB_NODE_ARGS="--max-old-space-size=160"
- * (node flags for the hub process; with --expose-gc the heap left after a full GC is shown).
+ * (node flags for the hub process; with --expose-gc the heap left after a full GC is shown),
+ * BENCH_NODE=current|<path to node> (the runtime; default Node 24, see productionNode).
  */
 const RUN_CAP_MS = 9.5 * 60_000;
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -42,6 +43,30 @@ const scenarios: Scenario[] = [
   calendarScenario,
   scaleoutScenario,
 ];
+
+/**
+ * The hub is measured on the runtime production runs, Node 24 (the Dockerfile's
+ * node:24, the unit's notes): started on another Node, the benchmark runs itself
+ * again on Node 24, installed by scripts/node24.sh as CI does (npm registry only),
+ * so the fakes, the load and every hub process share it. BENCH_NODE=current keeps
+ * the Node it was started with; BENCH_NODE=<path> names a binary.
+ */
+function productionNode(): string | undefined {
+  const wanted = process.env.BENCH_NODE ?? '';
+  if (wanted === 'current' || process.env.BENCH_REEXEC === '1') return undefined;
+  if (wanted !== '') return wanted;
+  if (process.versions.node.startsWith('24.')) return undefined;
+  try {
+    const dir = execFileSync('bash', [join(repoRoot, 'scripts', 'node24.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
+    return join(dir, 'node');
+  } catch {
+    console.error(`Node 24 is not available: measuring on this machine's Node ${process.version}`);
+    return undefined;
+  }
+}
 
 function intEnv(name: string, fallback: number): number {
   const v = process.env[name];
@@ -86,7 +111,7 @@ function machine(): string[] {
       .loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
-    `Node ${process.version}, ${os.type()} ${os.release()}, ${redisVersion}`,
+    `Node ${process.version} (every process of the run; production runs Node 24), ${os.type()} ${os.release()}, ${redisVersion}`,
   ];
 }
 
@@ -143,6 +168,14 @@ function memoryRows(ran: Scenario[], results: Map<string, ScenarioResult>): Resu
 }
 
 async function main(): Promise<void> {
+  const node = productionNode();
+  if (node) {
+    const again = spawnSync(node, [fileURLToPath(import.meta.url)], {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_REEXEC: '1' },
+    });
+    process.exit(again.status ?? 1);
+  }
   const started = Date.now();
   // Exit through process.exit so the 'exit' hooks stop the private redis-server.
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
