@@ -5,6 +5,9 @@ import { AppConfig } from '../../config/app-config.js';
 export const REDIS = Symbol('REDIS');
 export const REDIS_CACHE = Symbol('REDIS_CACHE');
 
+/** Scripts the hub defines on REDIS with `defineCommand` (JobProducer, EntityLock). */
+export const HUB_SCRIPT_COMMANDS = ['hubClaimKeys', 'hubReleaseOrTakePending'] as const;
+
 export function redisOptions(config: AppConfig, db: number): RedisOptions {
   return {
     host: config.redis.host,
@@ -17,6 +20,12 @@ export function redisOptions(config: AppConfig, db: number): RedisOptions {
     maxRetriesPerRequest: 1,
     retryStrategy: (times) => Math.min(times * 200, 2000),
     lazyConnect: false,
+    // Commands issued in the same tick (a run's generation and links-index reads,
+    // concurrent jobs) share one socket write; a write costs more CPU than the command.
+    // The hub's own scripts are sent alone: ioredis' auto-pipeline mishandles
+    // defineCommand scripts on a connection that has not loaded them yet.
+    enableAutoPipelining: true,
+    autoPipeliningIgnoredCommands: [...HUB_SCRIPT_COMMANDS],
   };
 }
 
