@@ -17,6 +17,22 @@ import { webhookRouteName } from '../../config/webhook-bindings.js';
  */
 const told = new Set<string>();
 
+/** Route name (webhookRouteName) by Express route template: a few templates, one name each. */
+const routeNames = new Map<string, string>();
+
+/** Express's matched route template, not the raw URL: the same name for every request. */
+function routeNameOf(req: Request): string {
+  const template = (req.route as { path?: unknown } | undefined)?.path;
+  if (template === undefined) return webhookRouteName(req.path);
+  const key = String(template);
+  let name = routeNames.get(key);
+  if (name === undefined) {
+    name = webhookRouteName(key);
+    routeNames.set(key, name);
+  }
+  return name;
+}
+
 /**
  * Verifies EspoCRM's signature (`Signature`, or `X-Signature` alone from EspoCRM
  * before 9.0) when webhook secrets are configured, then that the signing webhook
@@ -62,14 +78,11 @@ export class EspoWebhookGuard implements CanActivate {
         ? `webhook ${webhookId} signs with the legacy X-Signature only (EspoCRM before 9.0); accepted`
         : `webhook ${webhookId} signs with Signature (EspoCRM 9.0 or later)`,
     );
-    this.logger.debug(`webhook ${webhookId} verified by its ${verdict.form} header`);
+    // Every request passes here: the line is only built when debug is on.
+    if (Logger.isLevelEnabled('debug'))
+      this.logger.debug(`webhook ${webhookId} verified by its ${verdict.form} header`);
 
-    // Express's matched route template, not the raw URL: the same name for every request.
-    const route = webhookRouteName(
-      (req.route as { path?: unknown } | undefined)?.path === undefined
-        ? req.path
-        : String((req.route as { path: unknown }).path),
-    );
+    const route = routeNameOf(req);
     const bound = this.config.webhook.routes.get(webhookId);
     if (bound === undefined) {
       if (this.config.env === 'production') {

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { BadRequestException, ServiceUnavailableException } from '@nestjs/common';
 import { newTestService, type Mocks } from '../../../test/support/new-test-service.js';
 import { testConfig } from '../../../test/support/test-env.js';
@@ -67,5 +67,116 @@ describe('WebhookIntake', () => {
     await expect(
       sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'a' }], 'trace-1'),
     ).rejects.toBe(bug);
+  });
+});
+
+describe('WebhookIntake, requests of one event-loop turn', () => {
+  const config = testConfig({}, { WEBHOOK_DEBOUNCE_MS: '1000' });
+  let sut: WebhookIntake;
+  let mocks: Mocks<typeof DEPS>;
+  type Options = { jobId?: (e: { entityId: string }) => string };
+  /** Like the producer: a job id is asked for each event that may get a job. */
+  const enqueueing =
+    (stored: (entityId: string) => boolean) =>
+    async (_t: unknown, events: Array<{ entityId: string }>, options?: Options) => {
+      const enqueued = events.filter((e) => (options?.jobId?.(e), stored(e.entityId))).length;
+      return { enqueued, coalesced: events.length - enqueued };
+    };
+
+  beforeEach(async () => {
+    ({ sut, mocks } = await newTestService(WebhookIntake, DEPS, { config }));
+  });
+
+  it('enqueues them together and answers each with its own count of new ids', async () => {
+    mocks.producer.enqueue.mockImplementation(enqueueing(() => true) as never);
+
+    const answers = await Promise.all([
+      sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'a' }, { id: 'b' }], 't1'),
+      sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'c' }], 't2'),
+    ]);
+
+    expect(mocks.producer.enqueue).toHaveBeenCalledTimes(1);
+    expect(mocks.producer.enqueue.mock.calls[0][1]).toEqual([
+      { entityId: 'a', traceId: 't1' },
+      { entityId: 'b', traceId: 't1' },
+      { entityId: 'c', traceId: 't2' },
+    ]);
+    expect(answers.map((a) => a.new_ids_count)).toEqual([2, 1]);
+  });
+
+  it('looks the jobs up when only some events of several requests got one', async () => {
+    mocks.producer.enqueue.mockImplementation(enqueueing((id) => id !== 'b') as never);
+    const jobIds: string[] = [];
+    mocks.producer.enqueue.mockImplementationOnce((async (
+      _t: unknown,
+      events: Array<{ entityId: string }>,
+      options?: Options,
+    ) => {
+      for (const e of events) jobIds.push(`${e.entityId}=${options?.jobId?.(e)}`);
+      return { enqueued: 2, coalesced: 1 };
+    }) as never);
+    // Stands in for Bull's queue: the jobs of 'a' and 'c' exist, 'b' was coalesced.
+    const getJob = jest.fn(async (id: string) =>
+      jobIds.some((j) => j.endsWith(`=${id}`) && !j.startsWith('b=')) ? { id } : null,
+    );
+    mocks.producer.queueFor.mockReturnValue({ getJob } as never);
+
+    const answers = await Promise.all([
+      sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'a' }, { id: 'b' }], 't1'),
+      sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'c' }], 't2'),
+    ]);
+
+    expect(getJob).toHaveBeenCalledTimes(3);
+    expect(answers.map((a) => a.new_ids_count)).toEqual([1, 1]);
+  });
+
+  it('lets a request sharing an id with the turn go after it, alone', async () => {
+    mocks.producer.enqueue.mockImplementation(enqueueing(() => true) as never);
+
+    const [first, second] = await Promise.all([
+      sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'a' }], 't1'),
+      sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'a' }, { id: 'b' }], 't2'),
+    ]);
+
+    expect(mocks.producer.enqueue).toHaveBeenCalledTimes(2);
+    expect(mocks.producer.enqueue.mock.calls[1][1]).toEqual([
+      { entityId: 'a', traceId: 't2' },
+      { entityId: 'b', traceId: 't2' },
+    ]);
+    expect([first.new_ids_count, second.new_ids_count]).toEqual([1, 2]);
+  });
+
+  it('answers 503 to every request of the turn when Redis cannot take the jobs', async () => {
+    mocks.producer.enqueue.mockRejectedValue(new QueueUnavailableError('redis down'));
+
+    const answers = await Promise.allSettled([
+      sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'a' }], 't1'),
+      sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'b' }], 't2'),
+    ]);
+
+    expect(mocks.producer.enqueue).toHaveBeenCalledTimes(1);
+    for (const a of answers) {
+      expect(a.status).toBe('rejected');
+      expect((a as PromiseRejectedResult).reason).toBeInstanceOf(ServiceUnavailableException);
+    }
+  });
+
+  it('keeps topics apart, and does not merge under a short debounce', async () => {
+    mocks.producer.enqueue.mockImplementation(enqueueing(() => true) as never);
+    await Promise.all([
+      sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'a' }], 't1'),
+      sut.acceptEntityEvents(BeteiligteTopics.Create, [{ id: 'b' }], 't2'),
+    ]);
+    expect(mocks.producer.enqueue).toHaveBeenCalledTimes(2);
+
+    const short = await newTestService(WebhookIntake, DEPS, {
+      config: testConfig({}, { WEBHOOK_DEBOUNCE_MS: '250' }),
+    });
+    short.mocks.producer.enqueue.mockImplementation(enqueueing(() => true) as never);
+    await Promise.all([
+      short.sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'a' }], 't1'),
+      short.sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'b' }], 't2'),
+    ]);
+    expect(short.mocks.producer.enqueue).toHaveBeenCalledTimes(2);
   });
 });

@@ -1,6 +1,11 @@
 import { BadRequestException, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config/app-config.js';
-import { JobProducer, QueueUnavailableError } from '../queue/job-producer.service.js';
+import {
+  type EnqueueResult,
+  JobProducer,
+  QueueUnavailableError,
+} from '../queue/job-producer.service.js';
 import type { EntityEvent, Topic } from '../queue/topic.js';
 import { parseEspoWebhookBody } from './espo-webhook-body.js';
 
@@ -13,12 +18,40 @@ export interface WebhookAnswer {
 }
 
 /**
+ * Webhook requests merge into one enqueue only with at least this debounce: a
+ * merged enqueue that is partly coalesced looks its jobs up afterwards, and a job
+ * can neither start nor be removed before its debounce has passed.
+ */
+export const MERGE_MIN_DEBOUNCE_MS = 1000;
+
+interface Waiting {
+  events: EntityEvent[];
+  resolve(enqueued: number): void;
+  reject(err: unknown): void;
+}
+
+/** The requests for one topic answered in the same event-loop turn. */
+interface Turn {
+  requests: Waiting[];
+  ids: Set<string>;
+  done: Promise<void>;
+}
+
+/**
  * The intake contract every webhook uses: 400 with the reason for a body that can
  * never succeed, 2xx only once the jobs are in Redis, 503 when Redis cannot take
  * them (EspoCRM retries 503; it drops 429 and 502 for good).
+ *
+ * Requests for the same topic that arrive in the same event-loop turn are enqueued
+ * together: one claim and one add for all of them instead of two Redis round trips
+ * per request, which is most of what a webhook costs the hub under load. Each
+ * request is still answered only once its jobs are stored, with its own count of
+ * new ids (see `settle`); they share the outcome when Redis fails.
  */
 @Injectable()
 export class WebhookIntake {
+  private readonly turns = new Map<Topic<EntityEvent>, Turn>();
+
   constructor(
     private readonly producer: JobProducer,
     private readonly config: AppConfig,
@@ -31,24 +64,34 @@ export class WebhookIntake {
   ): Promise<WebhookAnswer> {
     const parsed = parseEspoWebhookBody(body);
     if (!parsed.ok) throw new BadRequestException(parsed.reason);
-    const result = await this.enqueue(
-      topic,
-      parsed.ids.map((entityId) => ({ entityId, traceId })),
-    );
+    const events = parsed.ids.map((entityId) => ({ entityId, traceId }));
+    const enqueued =
+      this.config.queue.debounceMs >= MERGE_MIN_DEBOUNCE_MS
+        ? await this.enqueueInTurn(topic, events)
+        : (await this.enqueue(topic, events)).enqueued;
     return {
       status: 'received',
       action: topic.name,
-      new_ids_count: result.enqueued,
+      new_ids_count: enqueued,
       total_ids_in_batch: parsed.total,
     };
   }
 
   /** Coalesces per entity: events for an entity whose job still waits add nothing. */
-  async enqueue(topic: Topic<EntityEvent>, events: EntityEvent[]) {
+  async enqueue(topic: Topic<EntityEvent>, events: EntityEvent[]): Promise<EnqueueResult> {
+    return this.enqueueWith(topic, events);
+  }
+
+  private async enqueueWith(
+    topic: Topic<EntityEvent>,
+    events: EntityEvent[],
+    jobId?: (event: EntityEvent) => string,
+  ): Promise<EnqueueResult> {
     try {
       return await this.producer.enqueue(topic, events, {
         coalesceBy: (e) => e.entityId,
         delayMs: this.config.queue.debounceMs,
+        ...(jobId ? { jobId } : {}),
       });
     } catch (err) {
       if (err instanceof QueueUnavailableError) {
@@ -56,5 +99,86 @@ export class WebhookIntake {
       }
       throw err;
     }
+  }
+
+  /**
+   * Joins this turn's enqueue for the topic. A request sharing an id with the turn
+   * waits for it and goes alone, as it would have after it: its event is then
+   * coalesced into the job the earlier request made.
+   */
+  private async enqueueInTurn(topic: Topic<EntityEvent>, events: EntityEvent[]): Promise<number> {
+    const turn = this.turns.get(topic);
+    if (turn && events.some((e) => turn.ids.has(e.entityId))) {
+      await turn.done;
+      return (await this.enqueue(topic, events)).enqueued;
+    }
+    return new Promise<number>((resolve, reject) => {
+      const current = turn ?? this.openTurn(topic);
+      current.requests.push({ events, resolve, reject });
+      for (const e of events) current.ids.add(e.entityId);
+    });
+  }
+
+  private openTurn(topic: Topic<EntityEvent>): Turn {
+    let finish!: () => void;
+    const turn: Turn = {
+      requests: [],
+      ids: new Set(),
+      done: new Promise<void>((resolve) => (finish = resolve)),
+    };
+    this.turns.set(topic, turn);
+    setImmediate(() => {
+      this.turns.delete(topic);
+      this.settle(topic, turn.requests).finally(finish);
+    });
+    return turn;
+  }
+
+  /**
+   * One enqueue for the turn's requests, then each request's count of new ids. A job
+   * id is asked for exactly the events that may get a job, so when every one of them
+   * did (or none did) the counts follow from the result; when only some did and the
+   * turn held several requests, the jobs are looked up (one round trip, rare: it needs
+   * events repeated within the debounce).
+   */
+  private async settle(topic: Topic<EntityEvent>, requests: Waiting[]): Promise<void> {
+    const jobIds = new Map<EntityEvent, string>();
+    const jobId = (e: EntityEvent) => {
+      const id = randomUUID();
+      jobIds.set(e, id);
+      return id;
+    };
+    try {
+      const all = requests.length === 1 ? requests[0].events : requests.flatMap((r) => r.events);
+      const result = await this.enqueueWith(topic, all, jobId);
+      if (requests.length === 1) {
+        requests[0].resolve(result.enqueued);
+        return;
+      }
+      let stored: (e: EntityEvent) => boolean;
+      if (result.enqueued === jobIds.size) stored = (e) => jobIds.has(e);
+      else if (result.enqueued === 0) stored = () => false;
+      else stored = await this.lookUpJobs(topic, jobIds);
+      for (const r of requests) r.resolve(r.events.filter(stored).length);
+    } catch (err) {
+      for (const r of requests) r.reject(err);
+    }
+  }
+
+  private async lookUpJobs(
+    topic: Topic<EntityEvent>,
+    jobIds: Map<EntityEvent, string>,
+  ): Promise<(e: EntityEvent) => boolean> {
+    const queue = this.producer.queueFor(topic);
+    const events = [...jobIds.keys()];
+    let jobs: unknown[];
+    try {
+      jobs = await Promise.all(events.map((e) => queue.getJob(jobIds.get(e)!)));
+    } catch {
+      // The jobs are stored; only the count is unknown. EspoCRM's retry is coalesced.
+      throw new ServiceUnavailableException('queue unavailable, retry later');
+    }
+    const found = new Set(events.filter((_, i) => jobs[i] !== null && jobs[i] !== undefined));
+    return (e) => found.has(e);
   }
 }
