@@ -9,8 +9,8 @@ COPY src ./src
 RUN npm run build
 
 FROM node:24-bookworm-slim AS runtime
-# Heap cap: see deploy/bitbylaw-hub.service (peak RSS ~180 MB instead of ~300 MB under load).
-ENV NODE_ENV=production LOG_FORMAT=json PORT=3000 NODE_OPTIONS=--max-old-space-size=192
+# Heap caps: see deploy/bitbylaw-hub.service (peak RSS ~180 MB instead of ~300 MB under load).
+ENV NODE_ENV=production LOG_FORMAT=json PORT=3000 NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=16"
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

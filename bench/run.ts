@@ -17,7 +17,7 @@ import { failed, fmt, info, judged, renderTable, type ResultRow } from './suppor
 import type { Scenario, ScenarioResult } from './support/scenario.js';
 
 /** Kept equal to NODE_OPTIONS in deploy/bitbylaw-hub.service and the Dockerfile. */
-const PRODUCTION_NODE_ARGS = '--max-old-space-size=192';
+const PRODUCTION_NODE_ARGS = '--max-old-space-size=192 --max-semi-space-size=16';
 
 /**
  * `npm run bench`: the issue-10 benchmark. A private redis-server, the four fakes
