@@ -11,7 +11,7 @@ import {
 } from './document-world.js';
 import { startHubProcess, type HubProcess, type PeakMemory } from './hub-process.js';
 import { counterSum, postAll, processedTopics, queuesIdle, scrapeMetrics } from './hub-observer.js';
-import { until } from './ports.js';
+import { freePort, until } from './ports.js';
 import { commandDelta } from './private-redis.js';
 import type { ScenarioContext } from './scenario.js';
 
@@ -69,12 +69,19 @@ async function startLayout(
   stack: BenchStack,
   label: string,
   roles: Role[],
-): Promise<Array<{ role: Role; hub: HubProcess }>> {
-  const hubs: Array<{ role: Role; hub: HubProcess }> = [];
+): Promise<Array<{ role: Role; hub: HubProcess; metricsUrl: string }>> {
+  const hubs: Array<{ role: Role; hub: HubProcess; metricsUrl: string }> = [];
   try {
     for (const [i, role] of roles.entries()) {
+      // A worker serves only its health routes; its counters come from the keyless
+      // metrics port (loopback), as Prometheus would scrape them.
+      const metricsPort = role === 'worker' ? await freePort() : 0;
       const hub = await startHubProcess(
-        { ...stack.env, APP_ROLE: role },
+        {
+          ...stack.env,
+          APP_ROLE: role,
+          ...(metricsPort ? { METRICS_PORT: String(metricsPort) } : {}),
+        },
         {
           label: roles.length > 1 ? `${label}-${role}${i}` : label,
           outDir: ctx.settings.outDir,
@@ -82,7 +89,11 @@ async function startLayout(
           nodeArgs: ctx.settings.hubNodeArgs,
         },
       );
-      hubs.push({ role, hub });
+      hubs.push({
+        role,
+        hub,
+        metricsUrl: metricsPort ? `http://127.0.0.1:${metricsPort}` : hub.url,
+      });
     }
   } catch (err) {
     await Promise.all(hubs.map((h) => h.hub.stop()));
@@ -109,14 +120,14 @@ export async function runStorm(
   const docIds = world.docIds.slice(0, DOCUMENTS);
   const hubs = await startLayout(ctx, stack, label, roles);
   const intake = hubs.find((h) => h.role !== 'worker')!.hub;
-  const workers = hubs.filter((h) => h.role !== 'api').map((h) => h.hub);
+  const workers = hubs.filter((h) => h.role !== 'api');
   const opsKey = stack.env.OPS_API_KEY;
   const idle = () => queuesIdle(ctx.redis.client, stack.prefix, QUEUES);
   const cpu = async () =>
     (await Promise.all(hubs.map((h) => h.hub.cpuMs()))).reduce((a, b) => a + b);
-  const metrics = () => Promise.all(workers.map((w) => scrapeMetrics(w.url, opsKey)));
+  const metrics = () => Promise.all(workers.map((w) => scrapeMetrics(w.metricsUrl, opsKey)));
   try {
-    const topics = await processedTopics(workers[0].url, opsKey);
+    const topics = await processedTopics(intake.url, opsKey);
     if (!topics.has('vmh.document.update'))
       return { missing: 'documents module (vmh.document.update has no step)' };
 
