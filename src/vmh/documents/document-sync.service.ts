@@ -232,7 +232,10 @@ export class DocumentSyncService {
       if (attempt === 0) await this.adoptAll(wanted, required);
       const failed = await this.addAll(plan.add, currentFileId!, state.id);
       if (failed.length === 0) {
-        for (const r of plan.remove) await this.xai.removeDocument(r.collectionId, r.fileId);
+        // Each collection is its own resource: the removes go out together, as the adds did.
+        await Promise.all(
+          plan.remove.map((r) => this.xai.removeDocument(r.collectionId, r.fileId)),
+        );
         return {
           fileId: currentFileId,
           collections: wanted,
@@ -257,22 +260,25 @@ export class DocumentSyncService {
     }
   }
 
+  /** Adds the file to every collection at once; answers the collections that were gone (404). */
   private async addAll(
     collectionIds: string[],
     fileId: string,
     documentId: string,
   ): Promise<string[]> {
-    const failed: string[] = [];
-    for (const cid of collectionIds) {
-      try {
+    const results = await Promise.allSettled(
+      collectionIds.map(async (cid) => {
         const added = await this.xai.addDocument(cid, fileId, documentFields(documentId));
         // Already a member: maybe the old hub's membership, without the fields a delete finds it by.
         if (!added) await this.adoption.tagMembership(cid, fileId, documentId);
-      } catch (err) {
-        if (!(err instanceof UpstreamNotFoundError)) throw err;
-        failed.push(cid);
-      }
-    }
+      }),
+    );
+    const failed: string[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      if (!(r.reason instanceof UpstreamNotFoundError)) throw r.reason;
+      failed.push(collectionIds[i]);
+    });
     return failed;
   }
 
