@@ -199,20 +199,29 @@ export function applyUpstreamInterceptors(
   const jsonLimit = instance.defaults.maxContentLength;
   const routeOf = options.routeOf ?? defaultRouteOf;
 
+  // Both request interceptors are synchronous and say so: axios then runs them inline
+  // instead of chaining a promise per interceptor in front of every call.
+  const inline = { synchronous: true };
   // --- shadow mode (src/core/shadow): inside a shadow job a write is recorded, not sent ---
   instance.interceptors.request.use(
     shadowAxiosInterceptor(options.system, options.shadowExempt === true),
+    null,
+    inline,
   );
 
-  instance.interceptors.request.use((config) => {
-    (config as AxiosRequestConfig & { startedAt?: number }).startedAt = performance.now();
-    // A stream is not held in memory by axios; unless the call names its own limit it
-    // gets the larger backstop, and its reader decides.
-    if (config.responseType === 'stream' && config.maxContentLength === jsonLimit) {
-      config.maxContentLength = MAX_STREAM_BYTES;
-    }
-    return config;
-  });
+  instance.interceptors.request.use(
+    (config) => {
+      (config as AxiosRequestConfig & { startedAt?: number }).startedAt = performance.now();
+      // A stream is not held in memory by axios; unless the call names its own limit it
+      // gets the larger backstop, and its reader decides.
+      if (config.responseType === 'stream' && config.maxContentLength === jsonLimit) {
+        config.maxContentLength = MAX_STREAM_BYTES;
+      }
+      return config;
+    },
+    null,
+    inline,
+  );
 
   const observe = (config: AxiosRequestConfig | undefined, status: number | string) => {
     if (isShadowed(config)) return; // never sent (shadow mode)
@@ -227,7 +236,11 @@ export function applyUpstreamInterceptors(
       { system: options.system, route, method, status: String(status) },
       seconds,
     );
-    logger.debug(`${method} ${config?.url ?? ''} → ${status} in ${Math.round(seconds * 1000)} ms`);
+    // Built only when written: this runs for every upstream call.
+    if (Logger.isLevelEnabled('debug'))
+      logger.debug(
+        `${method} ${config?.url ?? ''} → ${status} in ${Math.round(seconds * 1000)} ms`,
+      );
   };
 
   instance.interceptors.response.use(
