@@ -5,6 +5,7 @@ import type { LoadResult } from '../support/load.js';
 import { startPlainNest, type PlainNestProcess } from '../support/plain-nest-process.js';
 import { fmt, info, judged, type ResultRow } from '../support/results.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../support/scenario.js';
+import { cpuDuring, type CpuSplit } from '../support/cpu.js';
 import { settle, storedEventIds, tallyJobs, type JobTally } from '../support/signed-jobs.js';
 import {
   makeBodyPool,
@@ -98,11 +99,15 @@ export const intakeScenario: Scenario = {
         `intake: ${settings.connections} connections × ${settings.durationS} s, signed 1-id arrays ` +
           `(${fmt.int(ones.bodies.length)} distinct signed bodies)`,
       );
-      const single = await load(`${hub.url}${UPDATE}`, ones);
+      const { result: single, cpu: singleCpu } = await cpuDuring(hub.pid, redis, () =>
+        load(`${hub.url}${UPDATE}`, ones),
+      );
       await settle(redis, queueKey);
       // The references take the same signed bodies, through the same generator: they store nothing.
       ctx.log('intake: plain NestJS, same load');
-      const reference = await load(`${plain.url}${UPDATE}`, ones);
+      const { result: reference, cpu: referenceCpu } = await cpuDuring(plain.pid, redis, () =>
+        load(`${plain.url}${UPDATE}`, ones),
+      );
       ctx.log('intake: the hub’s bare route, same load');
       const bare = await load(`${hub.url}${BARE}`, ones);
 
@@ -174,6 +179,11 @@ export const intakeScenario: Scenario = {
           0.5,
         ),
         info('1', 'signed intake 1-id: requests/s', fmt.rps(single.rps), single.rps),
+        info(
+          '1',
+          'CPU per answered request, hub / Redis / load generator (2 cores shared)',
+          `${perRequest(singleCpu, single)} (intake); ${perRequest(referenceCpu, reference)} (plain NestJS)`,
+        ),
         info(
           '1',
           'plain NestJS (Express, one @Post): requests/s, p50 / p99',
@@ -272,3 +282,9 @@ export const intakeScenario: Scenario = {
     }
   },
 };
+
+/** µs of CPU per 2xx answer on each side of a load run. */
+function perRequest(cpu: CpuSplit, load: { ok: number }): string {
+  const us = (ms: number) => fmt.us((ms * 1000) / Math.max(1, load.ok));
+  return `${us(cpu.target)} / ${us(cpu.redis)} / ${us(cpu.bench)}`;
+}
