@@ -1,4 +1,4 @@
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 
 export interface LoadResult {
   ok: number;
@@ -11,36 +11,8 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
 }
 
-export interface LoadOptions {
-  url: string;
-  connections: number;
-  durationS: number;
-  /** A fixed body, with `[<id>]` replaced by a fresh id per request. */
-  bodyWithId?: string;
-  /** Builds each request's body (for bodies with many distinct ids). */
-  body?: () => string;
-}
-
-/** One autocannon run of JSON POSTs; successes per second over the measured time. */
-export async function postLoad(options: LoadOptions): Promise<LoadResult> {
-  const body = options.body;
-  const result = await autocannon({
-    url: options.url,
-    method: 'POST',
-    connections: options.connections,
-    duration: options.durationS,
-    headers: { 'content-type': 'application/json' },
-    ...(options.bodyWithId !== undefined
-      ? { body: options.bodyWithId, idReplacement: true }
-      : {
-          requests: [
-            {
-              method: 'POST',
-              setupRequest: (req) => ({ ...req, body: body ? body() : '[]' }),
-            },
-          ],
-        }),
-  });
+/** One autocannon run in the table's terms: successes per second over the measured time. */
+export function summariseLoad(result: autocannon.Result): LoadResult {
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {}))
     statusCodes[code] = stat.count ?? 0;

@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { signEspoWebhook } from '../../src/core/webhook/espo-signature.js';
-import type { LoadResult } from './load.js';
+import { summariseLoad, type LoadResult } from './load.js';
 
 /** The EspoCRM webhook the benchmark signs as: its id and secret, as in ESPOCRM_WEBHOOK_SECRETS. */
 export interface WebhookSigner {
@@ -118,7 +118,7 @@ export async function postPool(options: {
       },
     ],
   });
-  return { ...summarise(result), answers, sent: next, reused };
+  return { ...summariseLoad(result), answers, sent: next, reused };
 }
 
 /** The same load with one fixed body (and signature): no per-request work on the generator's side. */
@@ -140,21 +140,5 @@ export async function postFixed(options: {
     },
     body: options.body,
   });
-  return summarise(result);
-}
-
-function summarise(result: autocannon.Result): LoadResult {
-  const statusCodes: Record<string, number> = {};
-  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {}))
-    statusCodes[code] = stat.count ?? 0;
-  return {
-    ok: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors,
-    durationS: result.duration,
-    rps: result['2xx'] / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    statusCodes,
-  };
+  return summariseLoad(result);
 }
