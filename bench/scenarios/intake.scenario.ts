@@ -99,14 +99,16 @@ export const intakeScenario: Scenario = {
         `intake: ${settings.connections} connections × ${settings.durationS} s, signed 1-id arrays ` +
           `(${fmt.int(ones.bodies.length)} distinct signed bodies)`,
       );
+      const hubUrl = hub.url;
+      const plainUrl = plain.url;
       const { result: single, cpu: singleCpu } = await cpuDuring(hub.pid, redis, () =>
-        load(`${hub.url}${UPDATE}`, ones),
+        load(`${hubUrl}${UPDATE}`, ones),
       );
       await settle(redis, queueKey);
       // The references take the same signed bodies, through the same generator: they store nothing.
       ctx.log('intake: plain NestJS, same load');
       const { result: reference, cpu: referenceCpu } = await cpuDuring(plain.pid, redis, () =>
-        load(`${plain.url}${UPDATE}`, ones),
+        load(`${plainUrl}${UPDATE}`, ones),
       );
       ctx.log('intake: the hub’s bare route, same load');
       const bare = await load(`${hub.url}${BARE}`, ones);
