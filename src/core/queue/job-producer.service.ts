@@ -147,9 +147,8 @@ export class JobProducer {
       (data) => ({ data, jobId: options.jobId?.(data) }),
     );
     let claimed: string[] = [];
-    let remember = () => undefined as void;
+    const startedAt = Date.now();
     if (options.coalesceBy) {
-      const startedAt = Date.now();
       this.sweep(startedAt);
       const byKey = new Map<string, P>();
       for (const p of payloads) {
@@ -165,9 +164,6 @@ export class JobProducer {
         throw new QueueUnavailableError((err as Error).message);
       }
       claimed = keys.filter((_, i) => flags[i] === 1);
-      const delay = options.delayMs ?? 0;
-      if (delay >= MIN_MEMORY_DEBOUNCE_MS)
-        remember = () => claimed.forEach((k) => this.standing.set(k, startedAt + delay / 2));
       selected = keys.flatMap((k, i) =>
         flags[i] === 1 ? [{ data: { ...byKey.get(k)!, dedupeKey: k }, jobId: jobIds[i] }] : [],
       );
@@ -188,7 +184,9 @@ export class JobProducer {
       if (claimed.length > 0) await this.redis.del(...claimed).catch(() => undefined);
       throw new QueueUnavailableError((err as Error).message);
     }
-    remember();
+    const delay = options.delayMs ?? 0;
+    if (delay >= MIN_MEMORY_DEBOUNCE_MS)
+      for (const key of claimed) this.standing.set(key, startedAt + delay / 2);
     const coalesced = payloads.length - selected.length;
     this.metrics.webhookEvents.inc({ topic: topic.name, result: 'enqueued' }, selected.length);
     if (coalesced > 0)
