@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createApp } from '../src/app.factory.js';
 import { AppConfig } from '../src/config/app-config.js';
 import { BenchModule } from './bench.module.js';
@@ -24,7 +25,31 @@ function kernelPeakRss(): number {
   }
 }
 
+/**
+ * BENCH_CPU_PROF=window: the profiler runs from the scenario's first CPU reading to its
+ * second, so the profile shows the measured window and not the boot or the warm-up.
+ */
+function profileWindow(path: string | undefined): () => Promise<void> {
+  if (!path) return async () => undefined;
+  const session = new Session();
+  let state: 'idle' | 'running' | 'done' = 'idle';
+  return async () => {
+    if (state === 'idle') {
+      state = 'running';
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    } else if (state === 'running') {
+      state = 'done';
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(path, JSON.stringify(profile));
+      session.disconnect();
+    }
+  };
+}
+
 async function main(): Promise<void> {
+  const toggleProfile = profileWindow(process.env.BENCH_PROFILE_WINDOW);
   const env = JSON.parse(process.env.BENCH_HUB_ENV ?? '{}') as Record<string, string>;
   const config = AppConfig.fromEnv(env);
   const app = await createApp(config, { extraModules: [BenchModule] });
@@ -55,7 +80,8 @@ async function main(): Promise<void> {
       gc?.();
       send({ type: 'gc', collected: gc !== undefined, memory: process.memoryUsage() });
     } else if (message.type === 'cpu') {
-      send({ type: 'cpu', usage: process.cpuUsage() });
+      const usage = process.cpuUsage();
+      void toggleProfile().finally(() => send({ type: 'cpu', usage }));
     } else if (message.type === 'stop') {
       void stop(0);
     }

@@ -12,7 +12,8 @@ export interface BenchSettings {
   /** `BENCH_HUB_<VAR>` from the benchmark's environment: hub settings to try (e.g. WORKER_CONCURRENCY). */
   hubOverrides: Record<string, string>;
   outDir: string;
-  cpuProfile: boolean;
+  /** 'whole': the hub's lifetime; 'window': only between a scenario's CPU readings. */
+  cpuProfile: false | 'whole' | 'window';
   /** BENCH_HUB_NODE_ARGS: node flags for the hub process. */
   hubNodeArgs: string[];
   /** Seconds per autocannon run. */

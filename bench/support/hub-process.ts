@@ -41,7 +41,8 @@ export interface HubProcessOptions {
   label: string;
   /** Directory for the hub's log (and `--cpu-prof` output when `cpuProfile`). */
   outDir: string;
-  cpuProfile?: boolean;
+  /** 'whole': `--cpu-prof` for the hub's lifetime; 'window': between its first and second CPU reading. */
+  cpuProfile?: false | 'whole' | 'window';
   /** Extra node flags for the hub, e.g. `--max-old-space-size=160` or `--expose-gc`. */
   nodeArgs?: string[];
   bootTimeoutMs?: number;
@@ -56,7 +57,7 @@ export async function startHubProcess(
   const log = createWriteStream(join(options.outDir, `hub-${options.label}.log`));
   const execArgv = [
     ...(options.nodeArgs ?? []),
-    ...(options.cpuProfile
+    ...(options.cpuProfile === 'whole'
       ? [
           '--cpu-prof',
           '--cpu-prof-dir',
@@ -67,7 +68,13 @@ export async function startHubProcess(
       : []),
   ];
   const child: ChildProcess = fork(CHILD, [], {
-    env: { ...process.env, BENCH_HUB_ENV: JSON.stringify(env) },
+    env: {
+      ...process.env,
+      BENCH_HUB_ENV: JSON.stringify(env),
+      ...(options.cpuProfile === 'window'
+        ? { BENCH_PROFILE_WINDOW: join(options.outDir, `hub-${options.label}-window.cpuprofile`) }
+        : {}),
+    },
     execArgv,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

@@ -19,7 +19,7 @@ export interface PlainNestProcess {
  */
 export async function startPlainNest(options: {
   outDir: string;
-  cpuProfile?: boolean;
+  cpuProfile?: false | 'whole' | 'window';
   nodeArgs?: string[];
   bootTimeoutMs?: number;
 }): Promise<PlainNestProcess> {
