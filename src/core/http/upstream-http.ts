@@ -13,6 +13,7 @@ import type { UpstreamSystem } from '../errors/upstream.errors.js';
 import type { HubMetrics } from '../metrics/hub-metrics.js';
 import { isShadowed, shadowAxiosInterceptor } from '../shadow/shadow-http.js';
 import { isShadowStop } from '../shadow/shadow-stop.error.js';
+import { upstreamAdapter } from './undici.adapter.js';
 import { isReadable, readHead, toUpstreamError } from './upstream-error.mapper.js';
 
 /** The defaults every call to one upstream host shares: what HttpModule.registerAsync gets. */
@@ -125,6 +126,7 @@ export function upstreamAxiosConfig(
     maxBodyLength: MAX_REQUEST_BYTES,
     maxContentLength: target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES[system],
     maxRedirects: 0,
+    adapter: upstreamAdapter,
     httpAgent,
     httpsAgent,
     // axios looks the proxy variables up on every call; without any, say so once.
