@@ -169,13 +169,13 @@ export class JobProducer {
       );
     }
     try {
-      if (selected.length > 0) {
+      const delay = options.delayMs || undefined;
+      // One job is one script call; addBulk wraps even one in MULTI/EXEC.
+      if (selected.length === 1) {
+        await queue.add(topic.job, selected[0].data, { delay, jobId: selected[0].jobId });
+      } else if (selected.length > 1) {
         await queue.addBulk(
-          selected.map(({ data, jobId }) => ({
-            name: topic.job,
-            data,
-            opts: { delay: options.delayMs || undefined, jobId },
-          })),
+          selected.map(({ data, jobId }) => ({ name: topic.job, data, opts: { delay, jobId } })),
         );
       }
     } catch (err) {
