@@ -18,16 +18,20 @@ import { BeteiligteModule } from './vmh/beteiligte/beteiligte.module.js';
 import { DocumentsModule } from './vmh/documents/documents.module.js';
 import { XaiCollectionsModule } from './xai/xai.module.js';
 
-/** The domain modules; each owns its webhooks, processors, crons and services. */
+/**
+ * The domain modules; each owns its webhooks, processors, crons and services. Express
+ * tries routes in the order their modules come here, so the webhooks, which take
+ * nearly every request, come first and the console's thirty routes last.
+ */
 const domainModules: Array<Type | DynamicModule> = [
-  ConsoleModule,
-  HealthModule,
-  AdvowareProxyModule,
-  CalendarSyncModule,
+  DocumentsModule,
   BeteiligteModule,
   BankverbindungenModule,
-  DocumentsModule,
   XaiCollectionsModule,
+  AdvowareProxyModule,
+  CalendarSyncModule,
+  HealthModule,
+  ConsoleModule,
 ];
 
 @Module({})
