@@ -4,7 +4,7 @@ import { newTestService, type Mocks } from '../../../test/support/new-test-servi
 import { testConfig } from '../../../test/support/test-env.js';
 import { BeteiligteTopics } from '../../vmh/beteiligte/beteiligte.jobs.js';
 import { JobProducer, QueueUnavailableError } from '../queue/job-producer.service.js';
-import { WebhookIntake } from './webhook-intake.service.js';
+import { MAX_BATCH_EVENTS, MAX_WAIT_BEHIND_MS, WebhookIntake } from './webhook-intake.service.js';
 
 const DEPS = { producer: JobProducer };
 
@@ -70,7 +70,7 @@ describe('WebhookIntake', () => {
   });
 });
 
-describe('WebhookIntake, requests of one event-loop turn', () => {
+describe('WebhookIntake, requests enqueued together (group commit)', () => {
   const config = testConfig({}, { WEBHOOK_DEBOUNCE_MS: '1000' });
   let sut: WebhookIntake;
   let mocks: Mocks<typeof DEPS>;
@@ -102,6 +102,70 @@ describe('WebhookIntake, requests of one event-loop turn', () => {
       { entityId: 'c', traceId: 't2' },
     ]);
     expect(answers.map((a) => a.new_ids_count)).toEqual([2, 1]);
+  });
+
+  it('gathers the requests that arrive while the previous batch is stored into the next one', async () => {
+    let store!: () => void;
+    mocks.producer.enqueue.mockImplementationOnce((async (
+      _t: unknown,
+      events: Array<{ entityId: string }>,
+    ) => {
+      await new Promise<void>((resolve) => (store = resolve));
+      return { enqueued: events.length, coalesced: 0 };
+    }) as never);
+    mocks.producer.enqueue.mockImplementation(enqueueing(() => true) as never);
+
+    const first = sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'a' }], 't1');
+    await new Promise((r) => setImmediate(r));
+    expect(mocks.producer.enqueue).toHaveBeenCalledTimes(1);
+    // Three requests in three later event-loop turns, all while 'a' is on its way to Redis.
+    const later: Array<Promise<{ new_ids_count: number }>> = [];
+    for (const id of ['b', 'c', 'd']) {
+      later.push(sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id }], `t-${id}`));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(mocks.producer.enqueue).toHaveBeenCalledTimes(1);
+
+    store();
+    expect((await first).new_ids_count).toBe(1);
+    expect((await Promise.all(later)).map((a) => a.new_ids_count)).toEqual([1, 1, 1]);
+    expect(mocks.producer.enqueue).toHaveBeenCalledTimes(2);
+    expect(mocks.producer.enqueue.mock.calls[1][1].map((e) => e.entityId)).toEqual(['b', 'c', 'd']);
+  });
+
+  it('does not wait longer than MAX_WAIT_BEHIND_MS behind a batch that hangs (Redis frozen)', async () => {
+    mocks.producer.enqueue.mockImplementationOnce((() => new Promise(() => undefined)) as never);
+    mocks.producer.enqueue.mockImplementation(enqueueing(() => true) as never);
+
+    void sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'a' }], 't1');
+    await new Promise((r) => setImmediate(r));
+    const startedAt = Date.now();
+    const second = await sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'b' }], 't2');
+
+    expect(second.new_ids_count).toBe(1);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(MAX_WAIT_BEHIND_MS - 5);
+    expect(Date.now() - startedAt).toBeLessThan(MAX_WAIT_BEHIND_MS + 1000);
+    expect(mocks.producer.enqueue).toHaveBeenCalledTimes(2);
+  });
+
+  it('lets a request that would grow a batch past its cap go alone', async () => {
+    mocks.producer.enqueue.mockImplementation(enqueueing(() => true) as never);
+    // EspoCRM sends at most 100 records a request: the cap is reached by several.
+    const full = MAX_BATCH_EVENTS / 100;
+    const hundred = (k: number) => Array.from({ length: 100 }, (_, i) => ({ id: `e${k}-${i}` }));
+
+    const answers = await Promise.all([
+      ...Array.from({ length: full }, (_, k) =>
+        sut.acceptEntityEvents(BeteiligteTopics.Update, hundred(k), `t${k}`),
+      ),
+      sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'x' }, { id: 'y' }], 'last'),
+    ]);
+
+    expect(mocks.producer.enqueue).toHaveBeenCalledTimes(2);
+    expect(mocks.producer.enqueue.mock.calls.map((c) => c[1].length).sort((a, b) => a - b)).toEqual(
+      [2, MAX_BATCH_EVENTS],
+    );
+    expect(answers.map((a) => a.new_ids_count)).toEqual([...Array(full).fill(100), 2]);
   });
 
   it('looks the jobs up when only some events of several requests got one', async () => {

@@ -23,6 +23,14 @@ export interface WebhookAnswer {
  * can neither start nor be removed before its debounce has passed.
  */
 export const MERGE_MIN_DEBOUNCE_MS = 1000;
+/** Events one batch takes at most: one claim script and one MULTI stay short for Redis. */
+export const MAX_BATCH_EVENTS = 500;
+/**
+ * How long a batch waits for the one before it. Redis stores a batch in a few ms; one
+ * that hangs (Redis frozen: up to the enqueue timeout) must not add its wait to the
+ * requests behind it, which then go on their own and get their own answer in time.
+ */
+export const MAX_WAIT_BEHIND_MS = 100;
 
 interface Waiting {
   events: EntityEvent[];
@@ -30,7 +38,7 @@ interface Waiting {
   reject(err: unknown): void;
 }
 
-/** The requests for one topic answered in the same event-loop turn. */
+/** The requests for one topic that are enqueued together (one batch). */
 interface Turn {
   requests: Waiting[];
   ids: Set<string>;
@@ -42,15 +50,17 @@ interface Turn {
  * never succeed, 2xx only once the jobs are in Redis, 503 when Redis cannot take
  * them (EspoCRM retries 503; it drops 429 and 502 for good).
  *
- * Requests for the same topic that arrive in the same event-loop turn are enqueued
- * together: one claim and one add for all of them instead of two Redis round trips
- * per request, which is most of what a webhook costs the hub under load. Each
- * request is still answered only once its jobs are stored, with its own count of
- * new ids (see `settle`); they share the outcome when Redis fails.
+ * Requests for the same topic that arrive while the topic's previous batch is being
+ * stored (or in the same event-loop turn) are enqueued together: one claim and one
+ * add for all of them instead of two Redis round trips per request, which is most of
+ * what a webhook costs the hub under load. Each request is still answered only once
+ * its jobs are stored, with its own count of new ids (see `settle`); they share the
+ * outcome when Redis fails.
  */
 @Injectable()
 export class WebhookIntake {
   private readonly turns = new Map<Topic<EntityEvent>, Turn>();
+  private readonly settling = new Map<Topic<EntityEvent>, Promise<void>>();
 
   constructor(
     private readonly producer: JobProducer,
@@ -102,14 +112,18 @@ export class WebhookIntake {
   }
 
   /**
-   * Joins this turn's enqueue for the topic. A request sharing an id with the turn
-   * waits for it and goes alone, as it would have after it: its event is then
-   * coalesced into the job the earlier request made.
+   * Joins the topic's open batch. A request sharing an id with it waits for it and
+   * goes alone, as it would have after it: its event is then coalesced into the job
+   * the earlier request made. A request that would grow the batch past
+   * MAX_BATCH_EVENTS goes alone at once.
    */
   private async enqueueInTurn(topic: Topic<EntityEvent>, events: EntityEvent[]): Promise<number> {
     const turn = this.turns.get(topic);
     if (turn && events.some((e) => turn.ids.has(e.entityId))) {
       await turn.done;
+      return (await this.enqueue(topic, events)).enqueued;
+    }
+    if (turn && turn.ids.size + events.length > MAX_BATCH_EVENTS) {
       return (await this.enqueue(topic, events)).enqueued;
     }
     return new Promise<number>((resolve, reject) => {
@@ -127,10 +141,20 @@ export class WebhookIntake {
       done: new Promise<void>((resolve) => (finish = resolve)),
     };
     this.turns.set(topic, turn);
-    setImmediate(() => {
+    // Group commit: while the topic's previous batch is in Redis, requests gather in
+    // this one, which goes when that one is stored; with none in flight, at the end of
+    // this event-loop turn. The busier the intake, the bigger the batches.
+    const start = () => {
       this.turns.delete(topic);
-      this.settle(topic, turn.requests).finally(finish);
-    });
+      const settling = this.settle(topic, turn.requests).finally(finish);
+      this.settling.set(topic, settling);
+      void settling.finally(() => {
+        if (this.settling.get(topic) === settling) this.settling.delete(topic);
+      });
+    };
+    const before = this.settling.get(topic);
+    if (before) void settledOrAfter(before, MAX_WAIT_BEHIND_MS).then(start);
+    else setImmediate(start);
     return turn;
   }
 
@@ -181,4 +205,12 @@ export class WebhookIntake {
     const found = new Set(events.filter((_, i) => jobs[i] !== null && jobs[i] !== undefined));
     return (e) => found.has(e);
   }
+}
+
+function settledOrAfter(previous: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    previous,
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]).finally(() => clearTimeout(timer));
 }
