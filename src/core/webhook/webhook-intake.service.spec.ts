@@ -130,7 +130,11 @@ describe('WebhookIntake, requests enqueued together (group commit)', () => {
     expect((await first).new_ids_count).toBe(1);
     expect((await Promise.all(later)).map((a) => a.new_ids_count)).toEqual([1, 1, 1]);
     expect(mocks.producer.enqueue).toHaveBeenCalledTimes(2);
-    expect(mocks.producer.enqueue.mock.calls[1][1].map((e) => e.entityId)).toEqual(['b', 'c', 'd']);
+    expect(mocks.producer.enqueue.mock.calls[1][1]).toEqual([
+      { entityId: 'b', traceId: 't-b' },
+      { entityId: 'c', traceId: 't-c' },
+      { entityId: 'd', traceId: 't-d' },
+    ]);
   });
 
   it('does not wait longer than MAX_WAIT_BEHIND_MS behind a batch that hangs (Redis frozen)', async () => {
