@@ -52,6 +52,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   );
   app.enableShutdownHooks();
   app.disable('x-powered-by');
+  // No ETag on answers: nothing revalidates a webhook's or an API's JSON, and Express
+  // would hash every answer for it. Static files (Swagger UI) keep their own.
+  app.set('etag', false);
   if (!config.runsHttp) {
     // A worker keeps liveness and readiness for systemd/containers, and nothing else.
     app.use((req: Request, _res: Response, next: NextFunction) => {
