@@ -28,7 +28,9 @@ export async function startPlainNest(options: {
   const child = fork(CHILD, [], {
     execArgv: [
       ...(options.nodeArgs ?? []),
-      ...(options.cpuProfile
+      // 'window' profiles the hub only; profiling the reference too would slow it and
+      // flatter the ratio.
+      ...(options.cpuProfile === 'whole'
         ? [
             '--cpu-prof',
             '--cpu-prof-dir',
