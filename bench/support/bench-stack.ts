@@ -1,6 +1,7 @@
 import { AppConfig } from '../../src/config/app-config.js';
 import { startFakeStack, type FakeStack } from '../../test/fakes/fake-stack.js';
 import { testEnv } from '../../test/support/test-env.js';
+import type { CpuProfileMode } from './cpu.js';
 import { freePort } from './ports.js';
 
 export interface BenchSettings {
@@ -13,7 +14,7 @@ export interface BenchSettings {
   hubOverrides: Record<string, string>;
   outDir: string;
   /** 'whole': the hub's lifetime; 'window': only between a scenario's CPU readings. */
-  cpuProfile: false | 'whole' | 'window';
+  cpuProfile: CpuProfileMode;
   /** BENCH_HUB_NODE_ARGS: node flags for the hub process. */
   hubNodeArgs: string[];
   /** Seconds per autocannon run. */

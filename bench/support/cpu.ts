@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
+/** BENCH_CPU_PROF: 'whole' profiles a process's lifetime, 'window' the hub's measured window only. */
+export type CpuProfileMode = false | 'whole' | 'window';
+
+/** Node flags that write a process's CPU profile for its whole life to `outDir/name`. */
+export function wholeProfileArgs(outDir: string, name: string): string[] {
+  return ['--cpu-prof', '--cpu-prof-dir', outDir, '--cpu-prof-name', name];
+}
+
 /** CPU time (user + system) of a process so far, in ms, from /proc (Linux); NaN elsewhere. */
 export function procCpuMs(pid: number): number {
   try {

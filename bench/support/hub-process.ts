@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type CpuProfileMode, wholeProfileArgs } from './cpu.js';
 import { sleep } from './ports.js';
 
 export type ParentToHub = { type: 'peak' } | { type: 'cpu' } | { type: 'gc' } | { type: 'stop' };
@@ -42,7 +43,7 @@ export interface HubProcessOptions {
   /** Directory for the hub's log (and `--cpu-prof` output when `cpuProfile`). */
   outDir: string;
   /** 'whole': `--cpu-prof` for the hub's lifetime; 'window': between its first and second CPU reading. */
-  cpuProfile?: false | 'whole' | 'window';
+  cpuProfile?: CpuProfileMode;
   /** Extra node flags for the hub, e.g. `--max-old-space-size=160` or `--expose-gc`. */
   nodeArgs?: string[];
   bootTimeoutMs?: number;
@@ -58,13 +59,7 @@ export async function startHubProcess(
   const execArgv = [
     ...(options.nodeArgs ?? []),
     ...(options.cpuProfile === 'whole'
-      ? [
-          '--cpu-prof',
-          '--cpu-prof-dir',
-          options.outDir,
-          '--cpu-prof-name',
-          `hub-${options.label}.cpuprofile`,
-        ]
+      ? wholeProfileArgs(options.outDir, `hub-${options.label}.cpuprofile`)
       : []),
   ];
   const child: ChildProcess = fork(CHILD, [], {

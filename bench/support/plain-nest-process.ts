@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlainToParent } from './plain-nest-child.js';
+import { type CpuProfileMode, wholeProfileArgs } from './cpu.js';
 import { sleep } from './ports.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'plain-nest-child.js');
@@ -19,7 +20,7 @@ export interface PlainNestProcess {
  */
 export async function startPlainNest(options: {
   outDir: string;
-  cpuProfile?: false | 'whole' | 'window';
+  cpuProfile?: CpuProfileMode;
   nodeArgs?: string[];
   bootTimeoutMs?: number;
 }): Promise<PlainNestProcess> {
@@ -31,13 +32,7 @@ export async function startPlainNest(options: {
       // 'window' profiles the hub only; profiling the reference too would slow it and
       // flatter the ratio.
       ...(options.cpuProfile === 'whole'
-        ? [
-            '--cpu-prof',
-            '--cpu-prof-dir',
-            options.outDir,
-            '--cpu-prof-name',
-            'plain-nest.cpuprofile',
-          ]
+        ? wholeProfileArgs(options.outDir, 'plain-nest.cpuprofile')
         : []),
     ],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
