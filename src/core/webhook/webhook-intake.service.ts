@@ -38,8 +38,8 @@ interface Waiting {
   reject(err: unknown): void;
 }
 
-/** The requests for one topic that are enqueued together (one batch). */
-interface Turn {
+/** The requests for one topic that are enqueued together. */
+interface Batch {
   requests: Waiting[];
   ids: Set<string>;
   done: Promise<void>;
@@ -59,8 +59,9 @@ interface Turn {
  */
 @Injectable()
 export class WebhookIntake {
-  private readonly turns = new Map<Topic<EntityEvent>, Turn>();
-  private readonly settling = new Map<Topic<EntityEvent>, Promise<void>>();
+  /** Per topic: the batch still taking requests, and the one being stored. */
+  private readonly open = new Map<Topic<EntityEvent>, Batch>();
+  private readonly storing = new Map<Topic<EntityEvent>, Batch>();
 
   constructor(
     private readonly producer: JobProducer,
@@ -77,7 +78,7 @@ export class WebhookIntake {
     const events = parsed.ids.map((entityId) => ({ entityId, traceId }));
     const enqueued =
       this.config.queue.debounceMs >= MERGE_MIN_DEBOUNCE_MS
-        ? await this.enqueueInTurn(topic, events)
+        ? await this.enqueueInBatch(topic, events)
         : (await this.enqueue(topic, events)).enqueued;
     return {
       status: 'received',
@@ -117,52 +118,52 @@ export class WebhookIntake {
    * the earlier request made. A request that would grow the batch past
    * MAX_BATCH_EVENTS goes alone at once.
    */
-  private async enqueueInTurn(topic: Topic<EntityEvent>, events: EntityEvent[]): Promise<number> {
-    const turn = this.turns.get(topic);
-    if (turn && events.some((e) => turn.ids.has(e.entityId))) {
-      await turn.done;
+  private async enqueueInBatch(topic: Topic<EntityEvent>, events: EntityEvent[]): Promise<number> {
+    const batch = this.open.get(topic);
+    if (batch && events.some((e) => batch.ids.has(e.entityId))) {
+      await batch.done;
       return (await this.enqueue(topic, events)).enqueued;
     }
-    if (turn && turn.ids.size + events.length > MAX_BATCH_EVENTS) {
+    if (batch && batch.ids.size + events.length > MAX_BATCH_EVENTS) {
       return (await this.enqueue(topic, events)).enqueued;
     }
     return new Promise<number>((resolve, reject) => {
-      const current = turn ?? this.openTurn(topic);
+      const current = batch ?? this.openBatch(topic);
       current.requests.push({ events, resolve, reject });
       for (const e of events) current.ids.add(e.entityId);
     });
   }
 
-  private openTurn(topic: Topic<EntityEvent>): Turn {
+  private openBatch(topic: Topic<EntityEvent>): Batch {
     let finish!: () => void;
-    const turn: Turn = {
+    const batch: Batch = {
       requests: [],
       ids: new Set(),
       done: new Promise<void>((resolve) => (finish = resolve)),
     };
-    this.turns.set(topic, turn);
+    this.open.set(topic, batch);
     // Group commit: while the topic's previous batch is in Redis, requests gather in
     // this one, which goes when that one is stored; with none in flight, at the end of
     // this event-loop turn. The busier the intake, the bigger the batches.
-    const start = () => {
-      this.turns.delete(topic);
-      const settling = this.settle(topic, turn.requests).finally(finish);
-      this.settling.set(topic, settling);
-      void settling.finally(() => {
-        if (this.settling.get(topic) === settling) this.settling.delete(topic);
+    const store = () => {
+      this.open.delete(topic);
+      this.storing.set(topic, batch);
+      void this.settle(topic, batch.requests).finally(() => {
+        if (this.storing.get(topic) === batch) this.storing.delete(topic);
+        finish();
       });
     };
-    const before = this.settling.get(topic);
-    if (before) void settledOrAfter(before, MAX_WAIT_BEHIND_MS).then(start);
-    else setImmediate(start);
-    return turn;
+    const before = this.storing.get(topic);
+    if (before) void settledOrAfter(before.done, MAX_WAIT_BEHIND_MS).then(store);
+    else setImmediate(store);
+    return batch;
   }
 
   /**
-   * One enqueue for the turn's requests, then each request's count of new ids. A job
+   * One enqueue for the batch's requests, then each request's count of new ids. A job
    * id is asked for exactly the events that may get a job, so when every one of them
    * did (or none did) the counts follow from the result; when only some did and the
-   * turn held several requests, the jobs are looked up (one round trip, rare: it needs
+   * batch held several requests, the jobs are looked up (one round trip, rare: it needs
    * events repeated within the debounce).
    */
   private async settle(topic: Topic<EntityEvent>, requests: Waiting[]): Promise<void> {
