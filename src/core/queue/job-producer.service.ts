@@ -148,6 +148,7 @@ export class JobProducer {
     );
     let claimed: string[] = [];
     const startedAt = Date.now();
+    const delayMs = options.delayMs ?? 0;
     if (options.coalesceBy) {
       this.sweep(startedAt);
       const byKey = new Map<string, P>();
@@ -169,7 +170,7 @@ export class JobProducer {
       );
     }
     try {
-      const delay = options.delayMs || undefined;
+      const delay = delayMs || undefined;
       // One job is one script call; addBulk wraps even one in MULTI/EXEC.
       if (selected.length === 1) {
         await queue.add(topic.job, selected[0].data, { delay, jobId: selected[0].jobId });
@@ -184,9 +185,8 @@ export class JobProducer {
       if (claimed.length > 0) await this.redis.del(...claimed).catch(() => undefined);
       throw new QueueUnavailableError((err as Error).message);
     }
-    const delay = options.delayMs ?? 0;
-    if (delay >= MIN_MEMORY_DEBOUNCE_MS)
-      for (const key of claimed) this.standing.set(key, startedAt + delay / 2);
+    if (delayMs >= MIN_MEMORY_DEBOUNCE_MS)
+      for (const key of claimed) this.standing.set(key, startedAt + delayMs / 2);
     const coalesced = payloads.length - selected.length;
     this.metrics.webhookEvents.inc({ topic: topic.name, result: 'enqueued' }, selected.length);
     if (coalesced > 0)
