@@ -67,9 +67,9 @@ function targetOf(config: InternalAxiosRequestConfig): URL {
 function headersOf(config: InternalAxiosRequestConfig): Record<string, string> {
   const headers = AxiosHeaders.from(config.headers);
   headers.set('User-Agent', `axios/${VERSION}`, false);
+  // toJSON leaves out unset headers (null, undefined, false); undici wants strings.
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers.toJSON(true)))
-    if (value !== undefined && value !== null) out[name] = String(value);
+  for (const [name, value] of Object.entries(headers.toJSON(true))) out[name] = String(value);
   return out;
 }
 
