@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export type SignatureCheck = 'ok' | 'missing' | 'malformed' | 'unknown_webhook' | 'mismatch';
 
@@ -20,14 +20,6 @@ export interface SignatureVerdict {
 
 const DIGEST_BYTES = 32;
 const COLON = 0x3a;
-
-/** Every webhook request is verified: a secret is turned into a key once, not per request. */
-const keys = new Map<string, KeyObject>();
-function hmacOf(secret: string, rawBody: Buffer): Buffer {
-  let key = keys.get(secret);
-  if (key === undefined) keys.set(secret, (key = createSecretKey(Buffer.from(secret, 'utf8'))));
-  return createHmac('sha256', key).update(rawBody).digest();
-}
 
 /**
  * Verifies an EspoCRM webhook against the exact raw body, in constant time. The
@@ -84,7 +76,7 @@ function verifyModern(
   if (!/^[0-9a-f]{64}$/i.test(presented)) return { result: 'malformed', webhookId };
   const secret = secrets.get(webhookId);
   if (secret === undefined) return { result: 'unknown_webhook', webhookId };
-  const expected = hmacOf(secret, rawBody);
+  const expected = createHmac('sha256', secret).update(rawBody).digest();
   const ok = timingSafeEqual(expected, Buffer.from(presented, 'hex'));
   return { result: ok ? 'ok' : 'mismatch', webhookId };
 }
@@ -105,7 +97,7 @@ function verifyLegacy(
   if (presented.length !== DIGEST_BYTES) return { result: 'malformed', webhookId };
   const secret = secrets.get(webhookId);
   if (secret === undefined) return { result: 'unknown_webhook', webhookId };
-  const expected = hmacOf(secret, rawBody);
+  const expected = createHmac('sha256', secret).update(rawBody).digest();
   return { result: timingSafeEqual(expected, presented) ? 'ok' : 'mismatch', webhookId };
 }
 
