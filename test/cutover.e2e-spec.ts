@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { HubMetrics } from '../src/core/metrics/hub-metrics.js';
-import { JobProducer } from '../src/core/queue/job-producer.service.js';
 import type { CDokumente } from '../src/integrations/espocrm/espocrm.types.js';
 import {
   ENTITY_ID_FIELD,
@@ -10,7 +9,7 @@ import {
 } from '../src/xai/collection.mapper.js';
 import { startEspoCrmFake, type EspoCrmFake } from './fakes/espocrm/espocrm.fake.js';
 import { startXaiFake, type XaiFake } from './fakes/xai/xai.fake.js';
-import { postJson, startHub, waitFor, type RunningHub } from './support/hub.js';
+import { postJson, queuesIdle, startHub, waitFor, type RunningHub } from './support/hub.js';
 import { TEST_SECRETS, testEnv } from './support/test-env.js';
 
 /**
@@ -18,19 +17,8 @@ import { TEST_SECRETS, testEnv } from './support/test-env.js';
  * through the whole hub against the EspoCRM and xAI fakes.
  */
 
-async function idle(hub: RunningHub): Promise<void> {
-  const producer = hub.app.get(JobProducer);
-  let quiet = 0;
-  await waitFor(
-    async () => {
-      const counts = await Promise.all(
-        ['vmh-document', 'xai-collection'].map((q) => producer.queueFor(q).getJobCounts()),
-      );
-      quiet = counts.some((c) => c.waiting + c.active + c.delayed > 0) ? 0 : quiet + 1;
-      return quiet >= 3;
-    },
-    { what: 'queues idle', intervalMs: 100 },
-  );
+function idle(hub: RunningHub): Promise<void> {
+  return queuesIdle(hub, ['vmh-document', 'xai-collection'], { delayed: true });
 }
 
 /** Finished delete jobs, from the hub's own job counter. */

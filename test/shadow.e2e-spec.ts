@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { calendarMarker } from '../src/calendar-sync/calendar-sync.service.js';
-import { JobProducer } from '../src/core/queue/job-producer.service.js';
 import { REDIS } from '../src/core/redis/redis.module.js';
 import {
   ShadowRecorder,
@@ -32,7 +31,7 @@ import {
   makeGoogleTestCredentials,
 } from './fakes/google-calendar/google-credentials.js';
 import { startXaiFake, type XaiFake } from './fakes/xai/xai.fake.js';
-import { postJson, startHub, waitFor, type RunningHub } from './support/hub.js';
+import { postJson, queuesIdle, startHub, waitFor, type RunningHub } from './support/hub.js';
 import { testEnv } from './support/test-env.js';
 
 /**
@@ -214,22 +213,11 @@ describe('shadow mode: every write recorded, none sent; live makes the recorded 
     );
   }
 
-  async function idle(h: RunningHub): Promise<void> {
-    const producer = h.app.get(JobProducer);
-    let quiet = 0;
-    await waitFor(
-      async () => {
-        const counts = await Promise.all(
-          ['vmh-beteiligte', 'vmh-document', 'xai-collection', 'calendar-sync'].map((q) =>
-            producer.queueFor(q).getJobCounts(),
-          ),
-        );
-        quiet = counts.some((c) => c.waiting + c.active > 0) ? 0 : quiet + 1;
-        return quiet >= 5;
-      },
-      { what: 'queues idle', intervalMs: 100, timeoutMs: 60_000 },
-    );
-  }
+  const idle = (h: RunningHub) =>
+    queuesIdle(h, ['vmh-beteiligte', 'vmh-document', 'xai-collection', 'calendar-sync'], {
+      quietLooks: 5,
+      timeoutMs: 60_000,
+    });
 
   /** The same events in both modes. */
   async function scenario(h: RunningHub): Promise<void> {

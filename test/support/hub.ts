@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '../../src/app.factory.js';
 import { AppConfig } from '../../src/config/app-config.js';
 import { HubMetrics } from '../../src/core/metrics/hub-metrics.js';
+import { JobProducer } from '../../src/core/queue/job-producer.service.js';
 import { deleteKeysWithPrefix } from './redis-keys.js';
 
 export interface RunningHub {
@@ -106,4 +107,27 @@ export async function finishedJobs(hub: RunningHub, queue: string): Promise<numb
   return values
     .filter((v) => v.labels.queue === queue && v.labels.outcome !== 'retried')
     .reduce((sum, v) => sum + v.value, 0);
+}
+
+/**
+ * Waits until none of `queues` has a job waiting or running, `quietLooks` looks in a
+ * row 100 ms apart. Delayed jobs are mostly the lock's pending checks (no-ops) and are
+ * only waited for with `delayed`.
+ */
+export async function queuesIdle(
+  hub: RunningHub,
+  queues: string[],
+  { delayed = false, quietLooks = 3, timeoutMs = 20_000 } = {},
+): Promise<void> {
+  const producer = hub.app.get(JobProducer);
+  let quiet = 0;
+  await waitFor(
+    async () => {
+      const counts = await Promise.all(queues.map((q) => producer.queueFor(q).getJobCounts()));
+      const busy = counts.some((c) => c.waiting + c.active + (delayed ? c.delayed : 0) > 0);
+      quiet = busy ? 0 : quiet + 1;
+      return quiet >= quietLooks;
+    },
+    { what: 'queues idle', intervalMs: 100, timeoutMs },
+  );
 }

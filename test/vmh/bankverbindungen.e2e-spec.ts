@@ -13,7 +13,14 @@ import {
   type AdvowareFake,
 } from '../fakes/advoware/advoware.fake.js';
 import { startEspoCrmFake, type EspoCrmFake } from '../fakes/espocrm/espocrm.fake.js';
-import { finishedJobs, postJson, startHub, waitFor, type RunningHub } from '../support/hub.js';
+import {
+  finishedJobs,
+  postJson,
+  queuesIdle,
+  startHub,
+  waitFor,
+  type RunningHub,
+} from '../support/hub.js';
 import { testEnv } from '../support/test-env.js';
 
 const BANK_ROUTE = `${ADVOWARE_API}/Beteiligte/:betnr/Bankverbindungen`;
@@ -111,24 +118,7 @@ describe('VMH Bankverbindungen → Advoware (e2e)', () => {
         (t) => t.parentType === parentType && t.parentId === parentId && t.status !== 'Completed',
       );
 
-  /** Nothing waiting, delayed or running in either queue, three looks in a row. */
-  async function idle(): Promise<void> {
-    const producer = hub.app.get(JobProducer);
-    let quiet = 0;
-    await waitFor(
-      async () => {
-        const counts = await Promise.all(
-          ['vmh-bankverbindungen', 'vmh-beteiligte'].map((q) =>
-            producer.queueFor(q).getJobCounts(),
-          ),
-        );
-        const busy = counts.some((c) => c.waiting + c.active > 0);
-        quiet = busy ? 0 : quiet + 1;
-        return quiet >= 3;
-      },
-      { what: 'queues idle', intervalMs: 100 },
-    );
-  }
+  const idle = () => queuesIdle(hub, ['vmh-bankverbindungen', 'vmh-beteiligte']);
 
   async function syncedAccount(
     fields: Partial<CBankverbindungen> = {},

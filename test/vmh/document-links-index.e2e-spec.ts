@@ -1,9 +1,15 @@
 import { jest } from '@jest/globals';
-import { JobProducer } from '../../src/core/queue/job-producer.service.js';
 import type { CDokumente } from '../../src/integrations/espocrm/espocrm.types.js';
 import { startEspoCrmFake, type EspoCrmFake } from '../fakes/espocrm/espocrm.fake.js';
 import { startXaiFake, type XaiFake } from '../fakes/xai/xai.fake.js';
-import { finishedJobs, postJson, startHub, waitFor, type RunningHub } from '../support/hub.js';
+import {
+  finishedJobs,
+  postJson,
+  queuesIdle,
+  startHub,
+  waitFor,
+  type RunningHub,
+} from '../support/hub.js';
 import { testEnv } from '../support/test-env.js';
 
 /**
@@ -42,22 +48,7 @@ describe('VMH documents without {link}Ids: the learned links index (e2e)', () =>
       close: () => hub?.close(),
       post: (path: string, body: unknown) => postJson(`${hub.url}${path}`, body),
 
-      /** No job waiting or running in either queue, three times in a row. */
-      async idle(): Promise<void> {
-        const producer = hub.app.get(JobProducer);
-        let quiet = 0;
-        await waitFor(
-          async () => {
-            const counts = await Promise.all(
-              ['vmh-document', 'xai-collection'].map((q) => producer.queueFor(q).getJobCounts()),
-            );
-            // Delayed jobs are the lock's pending checks (no-ops): not waited for.
-            quiet = counts.some((c) => c.waiting + c.active > 0) ? 0 : quiet + 1;
-            return quiet >= 3;
-          },
-          { what: 'queues idle', intervalMs: 100 },
-        );
-      },
+      idle: () => queuesIdle(hub, ['vmh-document', 'xai-collection']),
 
       /** Links the documents to a new owner in EspoCRM and sends the link webhook, as EspoCRM does. */
       async linkToNewOwner(type: OwnerType, docIds: string[]) {

@@ -6,7 +6,7 @@ import type {
 } from '../../src/integrations/espocrm/espocrm.types.js';
 import { startEspoCrmFake, type EspoCrmFake } from '../fakes/espocrm/espocrm.fake.js';
 import { startXaiFake, type XaiFake } from '../fakes/xai/xai.fake.js';
-import { postJson, startHub, waitFor, type RunningHub } from '../support/hub.js';
+import { postJson, queuesIdle, startHub, waitFor, type RunningHub } from '../support/hub.js';
 import { testEnv } from '../support/test-env.js';
 
 /**
@@ -61,22 +61,7 @@ describe('VMH documents → xAI collections (e2e)', () => {
   const collectionOf = (entity: string, id: string) =>
     espo.get(entity, id)?.xaiCollectionId as string | undefined;
 
-  /** No job waiting or running in either queue, twice in a row (delayed lock checks are no-ops). */
-  async function idle(): Promise<void> {
-    const producer = hub.app.get(JobProducer);
-    let quiet = 0;
-    await waitFor(
-      async () => {
-        const counts = await Promise.all(
-          ['vmh-document', 'xai-collection'].map((q) => producer.queueFor(q).getJobCounts()),
-        );
-        const busy = counts.some((c) => c.waiting + c.active > 0);
-        quiet = busy ? 0 : quiet + 1;
-        return quiet >= 3;
-      },
-      { what: 'queues idle', intervalMs: 100 },
-    );
-  }
+  const idle = () => queuesIdle(hub, ['vmh-document', 'xai-collection']);
 
   async function allSynced(ids: string[]): Promise<void> {
     await waitFor(() => ids.every((id) => doc(id).fileStatus === 'synced'), {
