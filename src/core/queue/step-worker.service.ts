@@ -104,11 +104,17 @@ export class StepWorker implements OnApplicationBootstrap {
     for (const [name, group] of byQueue) {
       const queue = this.producer.queueFor(name);
       this.processing.add(queue);
-      void queue.process('*', group.concurrency, (job: Job<JobPayload>) => {
-        const handler = group.handlers.get(job.name);
-        if (!handler) throw new Error(`no step processes job "${job.name}" on queue ${name}`);
-        return this.run(handler, job);
-      });
+      // Bull's `process` promise rejects when its Redis connection closes under it (an
+      // app closed while its workers still start): said here, not left unhandled.
+      queue
+        .process('*', group.concurrency, (job: Job<JobPayload>) => {
+          const handler = group.handlers.get(job.name);
+          if (!handler) throw new Error(`no step processes job "${job.name}" on queue ${name}`);
+          return this.run(handler, job);
+        })
+        .catch((err: Error) =>
+          this.logger.warn(`queue ${name} stopped processing: ${err.message}`),
+        );
     }
   }
 
