@@ -118,6 +118,8 @@ describe('webhook intake while Redis is down (private redis-server)', () => {
       timeoutMs: 30_000,
       what: 'readiness after the restart',
     });
+    // A job moved to `active` just before the crash, whose worker never locked it, waits
+    // for Bull's stalled check (STALLED_CHECK_MS, two passes): within the 30 s below.
     await idle();
 
     // Every request answered 200 was in Redis (on disk) before its answer, so each ran.

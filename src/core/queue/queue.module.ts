@@ -6,6 +6,7 @@ import { backoffDelay } from './retry-policy.js';
 import { CRON_QUEUE } from './topic.js';
 
 export const BULL_CLIENTS = Symbol('BULL_CLIENTS');
+export const STALLED_CHECK_MS = 5_000;
 
 /** One set per app instance, so tests with several instances close their own. */
 const clientSets = new WeakMap<AppConfig, Set<Redis>>();
@@ -63,6 +64,11 @@ function clientsOf(config: AppConfig): Set<Redis> {
             removeOnFail: false,
           },
           settings: {
+            // A job left in `active` without a lock (its worker died, or Redis crashed
+            // between moving it there and the worker locking it) waits for this check,
+            // which needs two passes: with Bull's 30 s default that is up to a minute.
+            // One cheap script per queue every 5 s recovers it within ~10 s.
+            stalledInterval: STALLED_CHECK_MS,
             backoffStrategies: {
               hub: (attemptsMade: number, err: Error) =>
                 backoffDelay(attemptsMade, err, {
