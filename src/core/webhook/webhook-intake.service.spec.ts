@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { BadRequestException, ServiceUnavailableException } from '@nestjs/common';
 import { newTestService, type Mocks } from '../../../test/support/new-test-service.js';
 import { testConfig } from '../../../test/support/test-env.js';
@@ -170,32 +170,6 @@ describe('WebhookIntake, requests enqueued together (group commit)', () => {
       [2, MAX_BATCH_EVENTS],
     );
     expect(answers.map((a) => a.new_ids_count)).toEqual([...Array(full).fill(100), 2]);
-  });
-
-  it('looks the jobs up when only some events of several requests got one', async () => {
-    mocks.producer.enqueue.mockImplementation(enqueueing((id) => id !== 'b') as never);
-    const jobIds: string[] = [];
-    mocks.producer.enqueue.mockImplementationOnce((async (
-      _t: unknown,
-      events: Array<{ entityId: string }>,
-      options?: Options,
-    ) => {
-      for (const e of events) jobIds.push(`${e.entityId}=${options?.jobId?.(e)}`);
-      return { enqueued: 2, coalesced: 1 };
-    }) as never);
-    // Stands in for Bull's queue: the jobs of 'a' and 'c' exist, 'b' was coalesced.
-    const getJob = jest.fn(async (id: string) =>
-      jobIds.some((j) => j.endsWith(`=${id}`) && !j.startsWith('b=')) ? { id } : null,
-    );
-    mocks.producer.queueFor.mockReturnValue({ getJob } as never);
-
-    const answers = await Promise.all([
-      sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'a' }, { id: 'b' }], 't1'),
-      sut.acceptEntityEvents(BeteiligteTopics.Update, [{ id: 'c' }], 't2'),
-    ]);
-
-    expect(getJob).toHaveBeenCalledTimes(3);
-    expect(answers.map((a) => a.new_ids_count)).toEqual([1, 1]);
   });
 
   it('lets a request sharing an id with the turn go after it, alone', async () => {
