@@ -30,20 +30,7 @@ export function webhookRouteLabel(req: Request): string | undefined {
  */
 @Injectable()
 export class TraceMiddleware implements NestMiddleware {
-  /** The counter of each route and status, so a request does not hash its labels again. */
-  private readonly counters = new Map<string, { inc(): void }>();
-
   constructor(private readonly metrics: HubMetrics) {}
-
-  private counterOf(route: string, status: number): { inc(): void } {
-    const key = `${status} ${route}`;
-    let counter = this.counters.get(key);
-    if (counter === undefined) {
-      counter = this.metrics.webhooks.labels({ route, status: String(status) });
-      this.counters.set(key, counter);
-    }
-    return counter;
-  }
 
   use(req: Request, res: Response, next: NextFunction): void {
     const traceId = traceIdFrom(req.headers['x-request-id']);
@@ -55,7 +42,8 @@ export class TraceMiddleware implements NestMiddleware {
     if (req.originalUrl.includes('/webhook')) {
       res.on('finish', () => {
         const route = webhookRouteLabel(req);
-        if (route !== undefined) this.counterOf(route, res.statusCode).inc();
+        if (route !== undefined)
+          this.metrics.webhooks.inc({ route, status: String(res.statusCode) });
       });
     }
     runWithTrace(traceId, next);
