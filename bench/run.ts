@@ -27,7 +27,8 @@ const PRODUCTION_NODE_ARGS = '--max-old-space-size=192 --max-semi-space-size=16'
  *
  * Knobs (environment): BENCH_LATENCY_MS (5), BENCH_DURATION_S (10),
  * BENCH_CONNECTIONS (32), BENCH_ONLY=intake,storm,..., BENCH_CPU_PROF=1 (hub CPU
- * profiles into .build/bench-out; =window profiles only between a scenario's CPU readings), BENCH_HUB_<VAR>=value (a hub setting to try,
+ * profiles into .build/bench-out; =window profiles only between a scenario's CPU
+ * readings), BENCH_HUB_<VAR>=value (a hub setting to try,
  * e.g. BENCH_HUB_WORKER_CONCURRENCY=16), BENCH_HUB_NODE_ARGS="--max-old-space-size=160"
  * (node flags for the hub process; with --expose-gc the heap left after a full GC is shown),
  * BENCH_NODE=current|<path to node> (the runtime; default Node 24, see productionNode).

@@ -172,7 +172,7 @@ describe('WebhookIntake, requests enqueued together (group commit)', () => {
     expect(answers.map((a) => a.new_ids_count)).toEqual([...Array(full).fill(100), 2]);
   });
 
-  it('lets a request sharing an id with the turn go after it, alone', async () => {
+  it('lets a request sharing an id with the open batch go after it, alone', async () => {
     mocks.producer.enqueue.mockImplementation(enqueueing(() => true) as never);
 
     const [first, second] = await Promise.all([
@@ -188,7 +188,7 @@ describe('WebhookIntake, requests enqueued together (group commit)', () => {
     expect([first.new_ids_count, second.new_ids_count]).toEqual([1, 2]);
   });
 
-  it('answers 503 to every request of the turn when Redis cannot take the jobs', async () => {
+  it('answers 503 to every request of the batch when Redis cannot take the jobs', async () => {
     mocks.producer.enqueue.mockRejectedValue(new QueueUnavailableError('redis down'));
 
     const answers = await Promise.allSettled([
