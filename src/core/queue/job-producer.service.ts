@@ -7,6 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config/app-config.js';
 import { HubMetrics } from '../metrics/hub-metrics.js';
 import { REDIS } from '../redis/redis.module.js';
+import {
+  CLAIM_AND_ADD_DELAYED,
+  CLAIM_KEYS,
+  claimAndAddDelayedArgs,
+  type DelayedJob,
+} from './enqueue.scripts.js';
 import type { JobPayload, Topic } from './topic.js';
 
 /** Redis (or the queue behind it) cannot take work now; webhooks answer 503. */
@@ -38,47 +44,8 @@ export interface EnqueueResult {
   coalesced: number;
 }
 
-/**
- * Claims each free dedupe key and answers which ones it claimed: one round trip for a
- * whole webhook batch. A claim holds its time and the id of the job it announces
- * (`<ms>|<jobId>`). A claim younger than CLAIM_GRACE_MS stands without further checks:
- * its job is being added or waits out its debounce (the worker frees the key when the
- * job starts, so a standing key never outlives a started job). An older claim stands
- * while its job exists and has not finished; a claim without a job is stale — Redis
- * failed between the claim and the add, and the cleanup failed with it — and must not
- * swallow the sender's retry of a batch that was answered 503.
- * KEYS: dedupe keys; ARGV: TTL s, grace ms, the queue's job key prefix, a job id per key.
- */
-const CLAIM_KEYS = `
-local t = redis.call('time')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local grace = tonumber(ARGV[2])
-local out = {}
-for i, key in ipairs(KEYS) do
-  local holder = redis.call('get', key)
-  local taken = false
-  if holder then
-    local sep = string.find(holder, '|', 1, true)
-    if not sep then
-      taken = true
-    elseif now - tonumber(string.sub(holder, 1, sep - 1)) < grace then
-      taken = true
-    else
-      local job = ARGV[3] .. string.sub(holder, sep + 1)
-      taken = redis.call('hexists', job, 'finishedOn') == 0 and redis.call('exists', job) == 1
-    end
-  end
-  if taken then
-    out[i] = 0
-  else
-    redis.call('set', key, now .. '|' .. ARGV[3 + i], 'EX', ARGV[1])
-    out[i] = 1
-  end
-end
-return out
-`;
-
-type ClaimKeysCommand = (numKeys: number, ...args: Array<string | number>) => Promise<number[]>;
+type ScriptCommand = (numKeys: number, ...args: Array<string | number>) => Promise<number[]>;
+type HubScripts = { hubClaimKeys: ScriptCommand; hubClaimAndAddDelayed: ScriptCommand };
 
 const ENQUEUE_TIMEOUT_MS = 5000;
 /** How long a claim stands before its job exists: as long as an enqueue may take. */
@@ -87,7 +54,7 @@ const CLAIM_GRACE_MS = ENQUEUE_TIMEOUT_MS;
 /**
  * A claim this process made is answered from memory for half its debounce: its job
  * cannot start before the debounce has passed (Bull dates the delay from the add,
- * which follows the claim), so a repeated event in that time is coalesced without a
+ * which is dated no earlier than the claim), so a repeated event in that time is coalesced without a
  * Redis round trip. Half, so that a worker clock ahead of ours by less than that
  * cannot start the job while we still answer "coalesced" for it.
  */
@@ -110,6 +77,7 @@ export class JobProducer {
   ) {
     // EVALSHA with ioredis' fallback: the script's text is not sent with every batch.
     redis.defineCommand('hubClaimKeys', { lua: CLAIM_KEYS });
+    redis.defineCommand('hubClaimAndAddDelayed', { lua: CLAIM_AND_ADD_DELAYED });
   }
 
   queueFor(topic: Topic | string): Queue {
@@ -143,40 +111,77 @@ export class JobProducer {
     payloads: P[],
     options: EnqueueOptions<P>,
   ): Promise<EnqueueResult> {
-    let selected: Array<{ data: P & { dedupeKey?: string }; jobId?: string }> = payloads.map(
-      (data) => ({ data, jobId: options.jobId?.(data) }),
-    );
-    let claimed: string[] = [];
     const startedAt = Date.now();
     const delayMs = options.delayMs ?? 0;
-    if (options.coalesceBy) {
-      this.sweep(startedAt);
-      const byKey = new Map<string, P>();
-      for (const p of payloads) {
-        const key = this.dedupeKey(topic, options.coalesceBy(p));
-        if ((this.standing.get(key) ?? 0) <= startedAt) byKey.set(key, p);
-      }
-      const keys = [...byKey.keys()];
-      const jobIds = keys.map((k) => options.jobId?.(byKey.get(k)!) ?? randomUUID());
-      let flags: number[] = [];
+    if (!options.coalesceBy) {
+      const jobs = payloads.map((data) => ({ data, jobId: options.jobId?.(data) }));
+      await this.add(queue, topic, jobs, delayMs, []);
+      return this.counted(topic, payloads.length, jobs.length);
+    }
+    this.sweep(startedAt);
+    const byKey = new Map<string, P>();
+    for (const p of payloads) {
+      const key = this.dedupeKey(topic, options.coalesceBy(p));
+      if ((this.standing.get(key) ?? 0) <= startedAt) byKey.set(key, p);
+    }
+    const keys = [...byKey.keys()];
+    const jobs = keys.map((k) => ({
+      dedupeKey: k,
+      jobId: options.jobId?.(byKey.get(k)!) ?? randomUUID(),
+      data: { ...byKey.get(k)!, dedupeKey: k },
+    }));
+    let flags: number[] = [];
+    if (keys.length > 0 && delayMs > 0) {
+      flags = await this.claimAndAddDelayed(queue, topic, jobs, startedAt, delayMs);
+    } else if (keys.length > 0) {
       try {
-        if (keys.length > 0) flags = await this.claimKeys(keys, jobIds, queue.toKey(''));
+        flags = await this.claimKeys(
+          keys,
+          jobs.map((j) => j.jobId),
+          queue.toKey(''),
+        );
       } catch (err) {
         throw new QueueUnavailableError((err as Error).message);
       }
-      claimed = keys.filter((_, i) => flags[i] === 1);
-      selected = keys.flatMap((k, i) =>
-        flags[i] === 1 ? [{ data: { ...byKey.get(k)!, dedupeKey: k }, jobId: jobIds[i] }] : [],
+      const selected = jobs.filter((_, i) => flags[i] === 1);
+      await this.add(
+        queue,
+        topic,
+        selected,
+        delayMs,
+        keys.filter((_, i) => flags[i] === 1),
       );
     }
+    const claimed = keys.filter((_, i) => flags[i] === 1);
+    if (delayMs >= MIN_MEMORY_DEBOUNCE_MS)
+      for (const key of claimed) this.standing.set(key, startedAt + delayMs / 2);
+    return this.counted(topic, payloads.length, claimed.length);
+  }
+
+  private counted(topic: Topic, events: number, enqueued: number): EnqueueResult {
+    const coalesced = events - enqueued;
+    this.metrics.webhookEvents.inc({ topic: topic.name, result: 'enqueued' }, enqueued);
+    if (coalesced > 0)
+      this.metrics.webhookEvents.inc({ topic: topic.name, result: 'coalesced' }, coalesced);
+    return { enqueued, coalesced };
+  }
+
+  /** Bull's own add, for jobs without a debounce and for enqueues that do not coalesce. */
+  private async add<P extends JobPayload>(
+    queue: Queue,
+    topic: Topic<P>,
+    jobs: Array<{ data: P; jobId?: string }>,
+    delayMs: number,
+    claimed: string[],
+  ): Promise<void> {
     try {
       const delay = delayMs || undefined;
       // One job is one script call; addBulk wraps even one in MULTI/EXEC.
-      if (selected.length === 1) {
-        await queue.add(topic.job, selected[0].data, { delay, jobId: selected[0].jobId });
-      } else if (selected.length > 1) {
+      if (jobs.length === 1) {
+        await queue.add(topic.job, jobs[0].data, { delay, jobId: jobs[0].jobId });
+      } else if (jobs.length > 1) {
         await queue.addBulk(
-          selected.map(({ data, jobId }) => ({ name: topic.job, data, opts: { delay, jobId } })),
+          jobs.map(({ data, jobId }) => ({ name: topic.job, data, opts: { delay, jobId } })),
         );
       }
     } catch (err) {
@@ -185,17 +190,37 @@ export class JobProducer {
       if (claimed.length > 0) await this.redis.del(...claimed).catch(() => undefined);
       throw new QueueUnavailableError((err as Error).message);
     }
-    if (delayMs >= MIN_MEMORY_DEBOUNCE_MS)
-      for (const key of claimed) this.standing.set(key, startedAt + delayMs / 2);
-    const coalesced = payloads.length - selected.length;
-    this.metrics.webhookEvents.inc({ topic: topic.name, result: 'enqueued' }, selected.length);
-    if (coalesced > 0)
-      this.metrics.webhookEvents.inc({ topic: topic.name, result: 'coalesced' }, coalesced);
-    return { enqueued: selected.length, coalesced };
+  }
+
+  /** Claims and stores delayed jobs in one script (enqueue.scripts.ts); all or nothing. */
+  private async claimAndAddDelayed(
+    queue: Queue,
+    topic: Topic,
+    jobs: DelayedJob[],
+    timestamp: number,
+    delayMs: number,
+  ): Promise<number[]> {
+    const { numKeys, args } = claimAndAddDelayedArgs({
+      delayedKey: queue.toKey('delayed'),
+      idKey: queue.toKey('id'),
+      jobKeyPrefix: queue.toKey(''),
+      ttlSeconds: this.config.queue.dedupeTtlSeconds,
+      graceMs: CLAIM_GRACE_MS,
+      name: topic.job,
+      timestamp,
+      delayMs,
+      defaults: (queue as Queue & { defaultJobOptions?: object }).defaultJobOptions ?? {},
+      jobs,
+    });
+    try {
+      return await (this.redis as Redis & HubScripts).hubClaimAndAddDelayed(numKeys, ...args);
+    } catch (err) {
+      throw new QueueUnavailableError((err as Error).message);
+    }
   }
 
   private claimKeys(keys: string[], jobIds: string[], jobKeyPrefix: string): Promise<number[]> {
-    return (this.redis as Redis & { hubClaimKeys: ClaimKeysCommand }).hubClaimKeys(
+    return (this.redis as Redis & HubScripts).hubClaimKeys(
       keys.length,
       ...keys,
       this.config.queue.dedupeTtlSeconds,

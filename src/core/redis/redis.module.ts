@@ -6,7 +6,11 @@ export const REDIS = Symbol('REDIS');
 export const REDIS_CACHE = Symbol('REDIS_CACHE');
 
 /** Scripts the hub defines on REDIS with `defineCommand` (JobProducer, EntityLock). */
-export const HUB_SCRIPT_COMMANDS = ['hubClaimKeys', 'hubReleaseOrTakePending'] as const;
+export const HUB_SCRIPT_COMMANDS = [
+  'hubClaimKeys',
+  'hubClaimAndAddDelayed',
+  'hubReleaseOrTakePending',
+] as const;
 
 export function redisOptions(config: AppConfig, db: number): RedisOptions {
   return {

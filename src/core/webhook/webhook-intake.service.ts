@@ -23,7 +23,7 @@ export interface WebhookAnswer {
  * can neither start nor be removed before its debounce has passed.
  */
 export const MERGE_MIN_DEBOUNCE_MS = 1000;
-/** Events one batch takes at most: one claim script and one MULTI stay short for Redis. */
+/** Events one batch takes at most: its one claim-and-store script stays short for Redis. */
 export const MAX_BATCH_EVENTS = 500;
 /**
  * How long a batch waits for the one before it. Redis stores a batch in a few ms; one
@@ -51,9 +51,9 @@ interface Batch {
  * them (EspoCRM retries 503; it drops 429 and 502 for good).
  *
  * Requests for the same topic that arrive while the topic's previous batch is being
- * stored (or in the same event-loop turn) are enqueued together: one claim and one
- * add for all of them instead of two Redis round trips per request, which is most of
- * what a webhook costs the hub under load. Each request is still answered only once
+ * stored (or in the same event-loop turn) are enqueued together: one script claims
+ * and stores them all (JobProducer) instead of a round trip or two per request, which
+ * is most of what a webhook costs the hub under load. Each request is still answered only once
  * its jobs are stored, with its own count of new ids (see `settle`); they share the
  * outcome when Redis fails.
  */
