@@ -33,7 +33,9 @@ export async function createApp(
     AppModule.forRoot(config, options.extraModules),
     {
       rawBody: true,
-      bodyParser: true,
+      // JSON only (configureApp): nothing the hub serves takes a form, and Nest's default
+      // urlencoded parser would cost every webhook a content-type check.
+      bodyParser: false,
       logger,
       abortOnError: false,
     },

@@ -51,7 +51,7 @@ export class EspoWebhookGuard implements CanActivate {
     if (secrets.size === 0) {
       this.tellOnce(
         'no secrets',
-        'ESPOCRM_WEBHOOK_SECRETS is empty: webhook signatures are not verified',
+        () => 'ESPOCRM_WEBHOOK_SECRETS is empty: webhook signatures are not verified',
         'warn',
       );
       return true;
@@ -72,8 +72,7 @@ export class EspoWebhookGuard implements CanActivate {
       throw new UnauthorizedException(`webhook ${header} ${verdict.result.replace('_', ' ')}`);
     }
     const webhookId = verdict.webhookId as string;
-    this.tellOnce(
-      `${webhookId} ${verdict.form}`,
+    this.tellOnce(`${webhookId} ${verdict.form}`, () =>
       verdict.form === 'x-signature'
         ? `webhook ${webhookId} signs with the legacy X-Signature only (EspoCRM before 9.0); accepted`
         : `webhook ${webhookId} signs with Signature (EspoCRM 9.0 or later)`,
@@ -91,7 +90,8 @@ export class EspoWebhookGuard implements CanActivate {
       }
       this.tellOnce(
         `${webhookId} unbound`,
-        `webhook ${webhookId} is bound to no route and may call every webhook route; bind it with ${webhookId}:<secret>@<route> (required in production)`,
+        () =>
+          `webhook ${webhookId} is bound to no route and may call every webhook route; bind it with ${webhookId}:<secret>@<route> (required in production)`,
         'warn',
       );
       return true;
@@ -102,9 +102,10 @@ export class EspoWebhookGuard implements CanActivate {
     return true;
   }
 
-  private tellOnce(key: string, message: string, level: 'log' | 'warn' = 'log'): void {
+  /** The message is built only the first time: every request passes here. */
+  private tellOnce(key: string, message: () => string, level: 'log' | 'warn' = 'log'): void {
     if (told.has(key)) return;
     told.add(key);
-    this.logger[level](message);
+    this.logger[level](message());
   }
 }
