@@ -58,6 +58,10 @@ export interface StormFigures {
   initialMs: number;
   /** Hub CPU (all processes) from the end of sending to idle, in ms. */
   cpuMs: number;
+  /** Mean duration of an upstream call as the hub timed it (its metrics), in ms. */
+  upstreamMeanMs: number;
+  /** Every job's duration summed (its metrics), in ms: the slots' busy time. */
+  jobMs: number;
   redisCommands: Record<string, number>;
   redisTotal: number;
   timeline: number[];
@@ -226,6 +230,10 @@ export async function runStorm(
       initialStale,
       initialMs,
       cpuMs,
+      upstreamMeanMs:
+        (1000 * delta('hub_upstream_request_duration_seconds_sum', {})) /
+        delta('hub_upstream_request_duration_seconds_count', {}),
+      jobMs: 1000 * delta('hub_job_duration_seconds_sum', {}),
       redisCommands,
       redisTotal: Object.values(redisCommands).reduce((a, b) => a + b, 0),
       timeline: upstreamTimeline([...espo.requests, ...xai.requests], t0),
