@@ -53,8 +53,8 @@ const CLAIM_GRACE_MS = ENQUEUE_TIMEOUT_MS;
 
 /**
  * A claim this process made is answered from memory for half its debounce: its job
- * cannot start before the debounce has passed (Bull dates the delay from the add,
- * which is dated no earlier than the claim), so a repeated event in that time is coalesced without a
+ * cannot start before the debounce has passed (its delay is dated from the add, no
+ * earlier than the claim), so a repeated event in that time is coalesced without a
  * Redis round trip. Half, so that a worker clock ahead of ours by less than that
  * cannot start the job while we still answer "coalesced" for it.
  */
@@ -130,29 +130,25 @@ export class JobProducer {
       jobId: options.jobId?.(byKey.get(k)!) ?? randomUUID(),
       data: { ...byKey.get(k)!, dedupeKey: k },
     }));
-    let flags: number[] = [];
-    if (keys.length > 0 && delayMs > 0) {
-      flags = await this.claimAndAddDelayed(queue, topic, jobs, startedAt, delayMs);
-    } else if (keys.length > 0) {
-      try {
-        flags = await this.claimKeys(
-          keys,
-          jobs.map((j) => j.jobId),
-          queue.toKey(''),
-        );
-      } catch (err) {
-        throw new QueueUnavailableError((err as Error).message);
-      }
-      const selected = jobs.filter((_, i) => flags[i] === 1);
+    if (keys.length === 0) return this.counted(topic, payloads.length, 0);
+    const flags =
+      delayMs > 0
+        ? await this.claimAndAddDelayed(queue, topic, jobs, startedAt, delayMs)
+        : await this.claimKeys(
+            keys,
+            jobs.map((j) => j.jobId),
+            queue.toKey(''),
+          );
+    const claimed = keys.filter((_, i) => flags[i] === 1);
+    // Without a debounce the claim script only claims; Bull adds the jobs.
+    if (delayMs <= 0)
       await this.add(
         queue,
         topic,
-        selected,
+        jobs.filter((_, i) => flags[i] === 1),
         delayMs,
-        keys.filter((_, i) => flags[i] === 1),
+        claimed,
       );
-    }
-    const claimed = keys.filter((_, i) => flags[i] === 1);
     if (delayMs >= MIN_MEMORY_DEBOUNCE_MS)
       for (const key of claimed) this.standing.set(key, startedAt + delayMs / 2);
     return this.counted(topic, payloads.length, claimed.length);
@@ -219,15 +215,23 @@ export class JobProducer {
     }
   }
 
-  private claimKeys(keys: string[], jobIds: string[], jobKeyPrefix: string): Promise<number[]> {
-    return (this.redis as Redis & HubScripts).hubClaimKeys(
-      keys.length,
-      ...keys,
-      this.config.queue.dedupeTtlSeconds,
-      CLAIM_GRACE_MS,
-      jobKeyPrefix,
-      ...jobIds,
-    );
+  private async claimKeys(
+    keys: string[],
+    jobIds: string[],
+    jobKeyPrefix: string,
+  ): Promise<number[]> {
+    try {
+      return await (this.redis as Redis & HubScripts).hubClaimKeys(
+        keys.length,
+        ...keys,
+        this.config.queue.dedupeTtlSeconds,
+        CLAIM_GRACE_MS,
+        jobKeyPrefix,
+        ...jobIds,
+      );
+    } catch (err) {
+      throw new QueueUnavailableError((err as Error).message);
+    }
   }
 
   private sweep(now: number): void {

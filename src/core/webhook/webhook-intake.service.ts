@@ -53,9 +53,9 @@ interface Batch {
  * Requests for the same topic that arrive while the topic's previous batch is being
  * stored (or in the same event-loop turn) are enqueued together: one script claims
  * and stores them all (JobProducer) instead of a round trip or two per request, which
- * is most of what a webhook costs the hub under load. Each request is still answered only once
- * its jobs are stored, with its own count of new ids (see `settle`); they share the
- * outcome when Redis fails.
+ * is most of what a webhook costs the hub under load. Each request is still answered
+ * only once its jobs are stored, with its own count of new ids (see `settle`); they
+ * share the outcome when Redis fails.
  */
 @Injectable()
 export class WebhookIntake {
