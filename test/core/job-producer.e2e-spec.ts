@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { JobProducer } from '../../src/core/queue/job-producer.service.js';
 import { REDIS } from '../../src/core/redis/redis.module.js';
+import { countCalls } from '../support/count-calls.js';
 import { startHub, type RunningHub } from '../support/hub.js';
 import { ProbeModule, ProbeTopics } from '../support/probe.module.js';
 import { testEnv } from '../support/test-env.js';
@@ -15,7 +16,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('JobProducer coalescing (real Redis, real Bull, api role)', () => {
   let hub: RunningHub;
   let producer: JobProducer;
-  let claims = 0;
+  let claims = { count: 0 };
   const redis = new Redis({ host: '127.0.0.1', port: 6379 });
   let n = 0;
   const entity = () => `e${Date.now().toString(36)}${(n++).toString(36)}`;
@@ -23,24 +24,15 @@ describe('JobProducer coalescing (real Redis, real Bull, api role)', () => {
   beforeAll(async () => {
     hub = await startHub(testEnv({}, { APP_ROLE: 'api' }), [ProbeModule]);
     producer = hub.app.get(JobProducer);
-    type Script = (...a: unknown[]) => Promise<unknown>;
-    const client = hub.app.get<Redis>(REDIS) as unknown as Record<string, Script>;
-    // Counts the claim round trips (with a debounce, claim and add are one script);
-    // the scripts themselves run on the real Redis.
-    for (const name of ['hubClaimKeys', 'hubClaimAndAddDelayed']) {
-      const script = client[name].bind(client);
-      client[name] = (...args: unknown[]) => {
-        claims += 1;
-        return script(...args);
-      };
-    }
+    // The claim round trips (with a debounce, claim and add are one script).
+    claims = countCalls(hub.app.get<Redis>(REDIS), 'hubClaimKeys', 'hubClaimAndAddDelayed');
   });
   afterAll(async () => {
     await hub.close();
     redis.disconnect();
   });
   beforeEach(() => {
-    claims = 0;
+    claims.count = 0;
   });
 
   const send = (id: string, delayMs: number) =>
@@ -58,12 +50,12 @@ describe('JobProducer coalescing (real Redis, real Bull, api role)', () => {
     expect(await send(id, 1000)).toEqual({ enqueued: 1, coalesced: 0 });
     expect(await send(id, 1000)).toEqual({ enqueued: 0, coalesced: 1 });
     expect(await send(id, 1000)).toEqual({ enqueued: 0, coalesced: 1 });
-    expect(claims).toBe(1);
+    expect(claims.count).toBe(1);
 
     await sleep(550);
     // Past half the debounce the claim is checked in Redis: still standing (the job waits).
     expect(await send(id, 1000)).toEqual({ enqueued: 0, coalesced: 1 });
-    expect(claims).toBe(2);
+    expect(claims.count).toBe(2);
     expect(await delayedJobs(id)).toBe(1);
   });
 
@@ -71,7 +63,7 @@ describe('JobProducer coalescing (real Redis, real Bull, api role)', () => {
     const id = entity();
     expect(await send(id, 50)).toEqual({ enqueued: 1, coalesced: 0 });
     expect(await send(id, 50)).toEqual({ enqueued: 0, coalesced: 1 });
-    expect(claims).toBe(2);
+    expect(claims.count).toBe(2);
   });
 
   it('frees a key whose job has started: the next event makes a new job', async () => {

@@ -4,6 +4,7 @@ import {
   MERGE_MIN_DEBOUNCE_MS,
   WebhookIntake,
 } from '../../src/core/webhook/webhook-intake.service.js';
+import { countCalls } from '../support/count-calls.js';
 import { startHub, type RunningHub } from '../support/hub.js';
 import { ProbeModule, ProbeTopics } from '../support/probe.module.js';
 import { testEnv } from '../support/test-env.js';
@@ -18,7 +19,7 @@ describe('WebhookIntake group commit (real Redis, real Bull, api role)', () => {
   let hub: RunningHub;
   let intake: WebhookIntake;
   let producer: JobProducer;
-  let enqueues = 0;
+  let enqueues = { count: 0 };
   const redis = new Redis({ host: '127.0.0.1', port: 6379 });
   let n = 0;
   const ids = (count: number) =>
@@ -31,19 +32,15 @@ describe('WebhookIntake group commit (real Redis, real Bull, api role)', () => {
     );
     intake = hub.app.get(WebhookIntake);
     producer = hub.app.get(JobProducer);
-    const enqueue = producer.enqueue.bind(producer);
-    // Counts the batches; each still goes to the real Redis.
-    producer.enqueue = (...args: Parameters<JobProducer['enqueue']>) => {
-      enqueues += 1;
-      return enqueue(...args);
-    };
+    // The batches; each still goes to the real Redis.
+    enqueues = countCalls(producer, 'enqueue');
   });
   afterAll(async () => {
     await hub.close();
     redis.disconnect();
   });
   beforeEach(() => {
-    enqueues = 0;
+    enqueues.count = 0;
   });
 
   const accept = (entityIds: string[], traceId: string) =>
@@ -65,7 +62,7 @@ describe('WebhookIntake group commit (real Redis, real Bull, api role)', () => {
 
     const answers = await Promise.all([accept([a, b], 't1'), accept([c], 't2')]);
 
-    expect(enqueues).toBe(1);
+    expect(enqueues.count).toBe(1);
     expect(answers.map((x) => x.new_ids_count)).toEqual([2, 1]);
     expect(await jobsOf([a, b, c])).toEqual([1, 1, 1]);
   });
@@ -77,7 +74,7 @@ describe('WebhookIntake group commit (real Redis, real Bull, api role)', () => {
 
     const answers = await Promise.all([accept([a, b], 't1'), accept([c], 't2')]);
 
-    expect(enqueues).toBe(1);
+    expect(enqueues.count).toBe(1);
     expect(answers.map((x) => x.new_ids_count)).toEqual([1, 1]);
     expect(await jobsOf([a, b, c])).toEqual([1, 0, 1]);
   });
@@ -87,7 +84,7 @@ describe('WebhookIntake group commit (real Redis, real Bull, api role)', () => {
 
     const answers = await Promise.all([accept([a], 't1'), accept([a, b], 't2')]);
 
-    expect(enqueues).toBe(2);
+    expect(enqueues.count).toBe(2);
     expect(answers.map((x) => x.new_ids_count)).toEqual([1, 1]);
     expect(await jobsOf([a, b])).toEqual([1, 1]);
   });
