@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config/app-config.js';
 import { STEP_CATALOG, stepsOf } from '../steps/step.decorator.js';
 import { runWithTrace } from '../trace/trace-context.js';
+import { processingStopped } from './processing-stopped.js';
 import { CRON_QUEUE } from './topic.js';
 
 /** A cron step's method: the tick only enqueues or does cheap work. */
@@ -76,13 +77,15 @@ export class CronScheduler implements OnApplicationBootstrap {
       });
       this.scheduler.addCronJob(entry.functionId, job as never);
     }
-    void this.queue.process('*', 2, (job: Job<CronJobData>) => {
-      const step = instances.get(job.name);
-      if (!step) throw new Error(`no cron step ${job.name}`);
-      return runWithTrace(job.data.traceId, () =>
-        step(new Date(job.data.tickTime), job.data.traceId),
-      );
-    });
+    this.queue
+      .process('*', 2, (job: Job<CronJobData>) => {
+        const step = instances.get(job.name);
+        if (!step) throw new Error(`no cron step ${job.name}`);
+        return runWithTrace(job.data.traceId, () =>
+          step(new Date(job.data.tickTime), job.data.traceId),
+        );
+      })
+      .catch(processingStopped(this.logger, CRON_QUEUE));
   }
 
   /** `POST /_console/cron/trigger`: runs a cron step now, on whichever worker takes it. */

@@ -17,6 +17,29 @@ function clientsOf(config: AppConfig): Set<Redis> {
 }
 
 /**
+ * Bull names each worker's blocking connection with `CLIENT SETNAME` when a queue starts
+ * processing and leaves that promise unawaited (bull 4.16 `setHandler` → `setWorkerName`).
+ * Closed before the reply (a hub stopped during boot; Bull's own pause closes it too), the
+ * command fails with "Connection is closed." and nothing handles it: an unhandled
+ * rejection per queue, which ends a Node process. The name is not lost: Bull also stores it
+ * as the connection's `connectionName`, which ioredis sends on every (re)connect. Any other
+ * error of the command still reaches Bull.
+ */
+function tolerateClosedSetname(bclient: Redis): Redis {
+  const send = bclient.client.bind(bclient) as (...args: unknown[]) => Promise<unknown>;
+  const client = (...args: unknown[]) => {
+    const reply = send(...args);
+    if (String(args[0]).toLowerCase() !== 'setname') return reply;
+    return reply.catch((err: Error) => {
+      if (err.message !== CONNECTION_CLOSED) throw err;
+      return 'OK';
+    });
+  };
+  return Object.assign(bclient, { client });
+}
+const CONNECTION_CLOSED = 'Connection is closed.';
+
+/**
  * Bull over the configured Redis. All queues share one command connection and one
  * subscriber (Bull's documented `createClient` reuse); each processing queue still
  * gets its own blocking connection. Job defaults live here, in one place:
@@ -55,7 +78,7 @@ function clientsOf(config: AppConfig): Set<Redis> {
             }
             const opts = { ...base, maxRetriesPerRequest: null, enableReadyCheck: false };
             if (type === 'subscriber') return (subscriber ??= track(new Redis(opts)));
-            return track(new Redis(opts));
+            return tolerateClosedSetname(track(new Redis(opts)));
           },
           defaultJobOptions: {
             attempts: config.queue.attempts,

@@ -17,6 +17,7 @@ import { ShadowRecorder } from '../shadow/shadow-recorder.service.js';
 import { isShadowStop } from '../shadow/shadow-stop.error.js';
 import { runWithTrace } from '../trace/trace-context.js';
 import { JobProducer } from './job-producer.service.js';
+import { processingStopped } from './processing-stopped.js';
 import { finalFailureHandlerOf, processorQueueOf } from './processor.decorator.js';
 import { classifyError } from './retry-policy.js';
 import type { EntityEvent, JobPayload } from './topic.js';
@@ -104,17 +105,13 @@ export class StepWorker implements OnApplicationBootstrap {
     for (const [name, group] of byQueue) {
       const queue = this.producer.queueFor(name);
       this.processing.add(queue);
-      // Bull's `process` promise rejects when its Redis connection closes under it (an
-      // app closed while its workers still start): said here, not left unhandled.
       queue
         .process('*', group.concurrency, (job: Job<JobPayload>) => {
           const handler = group.handlers.get(job.name);
           if (!handler) throw new Error(`no step processes job "${job.name}" on queue ${name}`);
           return this.run(handler, job);
         })
-        .catch((err: Error) =>
-          this.logger.warn(`queue ${name} stopped processing: ${err.message}`),
-        );
+        .catch(processingStopped(this.logger, name));
     }
   }
 
