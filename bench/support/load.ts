@@ -27,3 +27,27 @@ export function summariseLoad(result: autocannon.Result): LoadResult {
     statusCodes,
   };
 }
+
+/**
+ * Several windows of the same load as one: successes per second over their summed time,
+ * and the worse window's latencies (percentiles of different windows do not add up).
+ */
+export function combineLoads<T extends LoadResult>(runs: T[]): LoadResult {
+  const sum = (f: (r: LoadResult) => number) => runs.reduce((a, r) => a + f(r), 0);
+  const statusCodes: Record<string, number> = {};
+  for (const r of runs)
+    for (const [code, n] of Object.entries(r.statusCodes))
+      statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  const ok = sum((r) => r.ok);
+  const durationS = sum((r) => r.durationS);
+  return {
+    ok,
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    durationS,
+    rps: ok / durationS,
+    p50: Math.max(...runs.map((r) => r.p50)),
+    p99: Math.max(...runs.map((r) => r.p99)),
+    statusCodes,
+  };
+}
