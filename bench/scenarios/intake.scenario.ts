@@ -6,7 +6,13 @@ import { startPlainNest, type PlainNestProcess } from '../support/plain-nest-pro
 import { fmt, info, judged, type ResultRow } from '../support/results.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../support/scenario.js';
 import { cpuDuring, type CpuSplit } from '../support/cpu.js';
-import { settle, storedEventIds, tallyJobs, type JobTally } from '../support/signed-jobs.js';
+import {
+  addTallies,
+  settle,
+  storedEventIds,
+  tallyJobs,
+  type JobTally,
+} from '../support/signed-jobs.js';
 import {
   makeBodyPool,
   postFixed,
@@ -329,20 +335,6 @@ export const intakeScenario: Scenario = {
 function sumCpu(splits: CpuSplit[]): CpuSplit {
   const sum = (f: (c: CpuSplit) => number) => splits.reduce((a, c) => a + f(c), 0);
   return { target: sum((c) => c.target), redis: sum((c) => c.redis), bench: sum((c) => c.bench) };
-}
-
-function addTallies(tallies: JobTally[]): JobTally {
-  const total: JobTally = {
-    acknowledged: 0,
-    forAcknowledged: 0,
-    inFlight: 0,
-    stray: 0,
-    sent: 0,
-    unanswered: 0,
-  };
-  for (const t of tallies)
-    for (const k of Object.keys(total) as Array<keyof JobTally>) total[k] += t[k];
-  return total;
 }
 
 /** µs of CPU per 2xx answer on each side of a load run. */

@@ -65,14 +65,7 @@ export interface JobTally {
 
 /** Matches the stored jobs with `pool`'s ids to what the run's answers said. */
 export function tallyJobs(pool: BodyPool, answers: Uint8Array, eventIds: string[]): JobTally {
-  const tally: JobTally = {
-    acknowledged: 0,
-    forAcknowledged: 0,
-    inFlight: 0,
-    stray: 0,
-    sent: 0,
-    unanswered: 0,
-  };
+  const tally = emptyTally();
   for (const a of answers) {
     if (a === Answer.Ok) tally.acknowledged += pool.idsPerBody;
     if (a !== Answer.NotSent) tally.sent += 1;
@@ -87,4 +80,16 @@ export function tallyJobs(pool: BodyPool, answers: Uint8Array, eventIds: string[
     else tally.stray += 1;
   }
   return tally;
+}
+
+/** The tallies of several runs (each with its own pool) as one. */
+export function addTallies(tallies: JobTally[]): JobTally {
+  const total = emptyTally();
+  for (const t of tallies)
+    for (const k of Object.keys(total) as Array<keyof JobTally>) total[k] += t[k];
+  return total;
+}
+
+function emptyTally(): JobTally {
+  return { acknowledged: 0, forAcknowledged: 0, inFlight: 0, stray: 0, sent: 0, unanswered: 0 };
 }
