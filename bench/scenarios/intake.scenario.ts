@@ -5,7 +5,7 @@ import { combineLoads, type LoadResult } from '../support/load.js';
 import { startPlainNest, type PlainNestProcess } from '../support/plain-nest-process.js';
 import { fmt, info, judged, type ResultRow } from '../support/results.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../support/scenario.js';
-import { cpuDuring, type CpuSplit } from '../support/cpu.js';
+import { addCpu, cpuDuring, type CpuSplit } from '../support/cpu.js';
 import {
   addTallies,
   settle,
@@ -142,8 +142,8 @@ export const intakeScenario: Scenario = {
       const ones = windows[0].pool;
       const single = combineLoads(windows.map((w) => w.hub));
       const reference = combineLoads(windows.map((w) => w.plain));
-      const singleCpu = sumCpu(windows.map((w) => w.hubCpu));
-      const referenceCpu = sumCpu(windows.map((w) => w.plainCpu));
+      const singleCpu = addCpu(windows.map((w) => w.hubCpu));
+      const referenceCpu = addCpu(windows.map((w) => w.plainCpu));
       ctx.log('intake: the hub’s bare route, same load');
       const bare = await load(`${hub.url}${BARE}`, ones);
 
@@ -331,11 +331,6 @@ export const intakeScenario: Scenario = {
     }
   },
 };
-
-function sumCpu(splits: CpuSplit[]): CpuSplit {
-  const sum = (f: (c: CpuSplit) => number) => splits.reduce((a, c) => a + f(c), 0);
-  return { target: sum((c) => c.target), redis: sum((c) => c.redis), bench: sum((c) => c.bench) };
-}
 
 /** µs of CPU per 2xx answer on each side of a load run. */
 function perRequest(cpu: CpuSplit, load: { ok: number }): string {

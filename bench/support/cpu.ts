@@ -58,3 +58,9 @@ export async function cpuDuring<T>(
     },
   };
 }
+
+/** The CPU of several load runs as one. */
+export function addCpu(splits: CpuSplit[]): CpuSplit {
+  const sum = (f: (c: CpuSplit) => number) => splits.reduce((a, c) => a + f(c), 0);
+  return { target: sum((c) => c.target), redis: sum((c) => c.redis), bench: sum((c) => c.bench) };
+}

@@ -32,7 +32,7 @@ export function summariseLoad(result: autocannon.Result): LoadResult {
  * Several windows of the same load as one: successes per second over their summed time,
  * and the worse window's latencies (percentiles of different windows do not add up).
  */
-export function combineLoads<T extends LoadResult>(runs: T[]): LoadResult {
+export function combineLoads(runs: LoadResult[]): LoadResult {
   const sum = (f: (r: LoadResult) => number) => runs.reduce((a, r) => a + f(r), 0);
   const statusCodes: Record<string, number> = {};
   for (const r of runs)

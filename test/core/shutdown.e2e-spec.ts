@@ -46,6 +46,7 @@ describe('graceful shutdown', () => {
         const app = await createApp(AppConfig.fromEnv(env), { extraModules: [ProbeModule] });
         await app.close();
       }
+      // A rejection of the last close lands in this test, not in the next file's.
       await new Promise((resolve) => setTimeout(resolve, 200));
     } finally {
       await deleteKeysWithPrefix({ host: '127.0.0.1', port: 6379 }, env.QUEUE_PREFIX as string);

@@ -16,6 +16,9 @@ function clientsOf(config: AppConfig): Set<Redis> {
   return set;
 }
 
+/** What ioredis rejects a command with when its connection closed before the reply. */
+const CONNECTION_CLOSED = 'Connection is closed.';
+
 /**
  * Bull names each worker's blocking connection with `CLIENT SETNAME` when a queue starts
  * processing and leaves that promise unawaited (bull 4.16 `setHandler` → `setWorkerName`).
@@ -37,7 +40,6 @@ function tolerateClosedSetname(bclient: Redis): Redis {
   };
   return Object.assign(bclient, { client });
 }
-const CONNECTION_CLOSED = 'Connection is closed.';
 
 /**
  * Bull over the configured Redis. All queues share one command connection and one
