@@ -114,6 +114,20 @@ export const stormScenario: Scenario = {
         f.drainMs,
       ),
       judged('2', 'storm: drain ÷ ideal', f.drainMs / f.idealMs, fmt.ratio, '<=', 1.5),
+      // The machine's share, measured in the same run: what the ideal's 5 ms per call
+      // really costs here with no hub at all.
+      info(
+        '2',
+        `storm: floor — the ${necessary} calls from a bare client, ${f.concurrency} at a time, no hub (÷ ideal; mean call)`,
+        `${fmt.s(f.floor.elapsedMs)} (${fmt.ratio(f.floor.elapsedMs / f.idealMs)}; ${fmt.ms(f.floor.meanCallMs)})`,
+        f.floor.elapsedMs,
+      ),
+      info(
+        '2',
+        "storm: drain ÷ floor (the hub's own share)",
+        fmt.ratio(f.drainMs / f.floor.elapsedMs),
+        f.drainMs / f.floor.elapsedMs,
+      ),
       // Where the drain goes beyond the ideal: the ideal charges each call the fakes'
       // latency; the slots also wait for the answer to reach the hub and for Redis.
       info(

@@ -9,6 +9,7 @@ import {
   upstreamTimeline,
   type DocumentWorld,
 } from './document-world.js';
+import { type CallFloor, measureCallFloor } from './call-floor.js';
 import { startHubProcess, type HubProcess, type PeakMemory } from './hub-process.js';
 import { counterSum, postAll, processedTopics, queuesIdle, scrapeMetrics } from './hub-observer.js';
 import { freePort, until } from './ports.js';
@@ -66,6 +67,8 @@ export interface StormFigures {
   redisTotal: number;
   timeline: number[];
   peaks: Array<{ label: string; peak: PeakMemory }>;
+  /** The necessary calls made by a bare client as many at a time as the hub's slots, just after the drain. */
+  floor: CallFloor;
 }
 
 async function startLayout(
@@ -203,7 +206,7 @@ export async function runStorm(
       metricsBefore.reduce((s, m) => s + counterSum(m, name, labels), 0);
     const redisCommands = Object.fromEntries(redisDelta);
     const perDoc = [...recordReads.values()];
-    return {
+    const figures = {
       totalMs,
       drainMs: totalMs - debounceMs,
       debounceMs,
@@ -239,6 +242,18 @@ export async function runStorm(
       timeline: upstreamTimeline([...espo.requests, ...xai.requests], t0),
       peaks,
     };
+    // Last: its calls land in the fake's log, which every figure above has read.
+    const floor = await measureCallFloor(
+      {
+        baseUrl: stack.env.ESPOCRM_API_BASE_URL,
+        headers: { 'X-Api-Key': stack.env.ESPOCRM_API_KEY, Accept: 'application/json' },
+        paths: docIds.map((id) => `CDokumente/${id}`),
+        calls: necessary.espocrm + necessary.xai,
+        concurrency: concurrency * workers.length,
+      },
+      settings.hubNodeArgs,
+    );
+    return { ...figures, floor };
   } finally {
     await Promise.all(hubs.map((h) => h.hub.stop()));
     await stack.close();
