@@ -34,8 +34,8 @@ export const scaleoutScenario: Scenario = {
       rows.push(
         info(
           '7',
-          `scale-out, api + ${name}: drain (first job due → idle), ÷ its ideal`,
-          `${fmt.s(f.drainMs)}, ${fmt.ratio(f.drainMs / f.idealMs)}`,
+          `scale-out, api + ${name}: drain (first job due → idle), ÷ its ideal; its floor ÷ ideal`,
+          `${fmt.s(f.drainMs)}, ${fmt.ratio(f.drainMs / f.idealMs)}; ${fmt.ratio(f.floor.elapsedMs / f.idealMs)}`,
           f.drainMs,
         ),
         judged(
